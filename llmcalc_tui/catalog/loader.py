@@ -1,0 +1,228 @@
+"""Find, parse and validate catalog TOML files; merge built-in and user catalogs by id."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from llmcalc_tui.catalog.schema import (
+    ApiModelSpec,
+    Catalog,
+    EngineSpec,
+    FormatSpec,
+    HardwareSpec,
+    ModelSpec,
+)
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TABLES: dict[str, tuple[str, type[BaseModel]]] = {
+    "model": ("models", ModelSpec),
+    "api_model": ("api_models", ApiModelSpec),
+    "hardware": ("hardware", HardwareSpec),
+    "format": ("formats", FormatSpec),
+    "engine": ("engines", EngineSpec),
+}
+"""Top-level array name in a TOML file -> (Catalog field, schema)."""
+
+
+@dataclass(frozen=True)
+class CatalogProblem:
+    """One problem in one catalog file, located as precisely as the file allows."""
+
+    path: Path
+    line: int | None
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        loc = f" [{self.location}]" if self.location else ""
+        return f"{where}{loc}: {self.message}"
+
+
+class CatalogError(Exception):
+    """Raised when catalog files fail to load; carries every problem found."""
+
+    def __init__(self, problems: list[CatalogProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class LoadResult:
+    """A merged catalog plus the problems of files that were skipped."""
+
+    catalog: Catalog
+    problems: list[CatalogProblem] = field(default_factory=list)
+
+
+def builtin_catalog_dir() -> Path:
+    """Where the built-in catalogs are: inside the installed package, else the source checkout."""
+    from llmcalc_tui.resources import catalogs_dir
+
+    return catalogs_dir()
+
+
+def _line_of(text: str, table: str, index: int, key: str | None) -> int | None:
+    """Line number of entry `index` of `[[table]]` (and of `key` inside it, when found)."""
+    header = re.compile(rf"^\s*\[\[\s*{re.escape(table)}\s*\]\]\s*$")
+    any_header = re.compile(r"^\s*\[")
+    lines = text.splitlines()
+    seen = -1
+    start = None
+    for number, line in enumerate(lines, 1):
+        if header.match(line):
+            seen += 1
+            if seen == index:
+                start = number
+                break
+    if start is None:
+        return None
+    if key:
+        key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
+        for number in range(start, len(lines)):
+            line = lines[number]
+            if any_header.match(line):
+                break
+            if key_re.match(line):
+                return number + 1
+    return start
+
+
+def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogProblem]]:
+    """Parse one catalog file into validated entries; problems name the path, line and field."""
+    problems: list[CatalogProblem] = []
+    entries: dict[str, list[BaseModel]] = {name: [] for name, _ in TABLES.values()}
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text)
+    except OSError as exc:
+        return entries, [CatalogProblem(path, None, "", f"cannot read: {exc.strerror or exc}")]
+    except UnicodeDecodeError:
+        return entries, [CatalogProblem(path, None, "", "not UTF-8 text")]
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        return entries, [
+            CatalogProblem(path, int(match.group(1)) if match else None, "", f"TOML syntax error: {exc}")
+        ]
+    for key, value in data.items():
+        if key not in TABLES:
+            if key == "meta":
+                continue
+            problems.append(CatalogProblem(path, None, key, f"unknown table; expected one of {sorted(TABLES)}"))
+            continue
+        name, schema = TABLES[key]
+        if not isinstance(value, list):
+            problems.append(CatalogProblem(path, None, key, f"must be an array of tables: [[{key}]]"))
+            continue
+        seen_ids: dict[str, int] = {}
+        for index, item in enumerate(value):
+            try:
+                entry = schema.model_validate(item)
+            except ValidationError as exc:
+                for err in exc.errors():
+                    field_name = str(err["loc"][0]) if err["loc"] else None
+                    loc = ".".join(str(x) for x in err["loc"])
+                    ident = item.get("id", f"#{index + 1}") if isinstance(item, dict) else f"#{index + 1}"
+                    problems.append(
+                        CatalogProblem(
+                            path,
+                            _line_of(text, key, index, field_name),
+                            f"{key} {ident}: {loc}" if loc else f"{key} {ident}",
+                            err["msg"],
+                        )
+                    )
+                continue
+            if entry.id in seen_ids:
+                problems.append(
+                    CatalogProblem(
+                        path,
+                        _line_of(text, key, index, "id"),
+                        f"{key} {entry.id}: id",
+                        f"duplicate id (first defined in entry #{seen_ids[entry.id] + 1})",
+                    )
+                )
+                continue
+            seen_ids[entry.id] = index
+            entries[name].append(entry)
+    return entries, problems
+
+
+def load_dirs(dirs: list[Path], strict_first: bool = True) -> LoadResult:
+    """Load and merge catalog directories in order; later entries override earlier ones by id.
+
+    The first directory holds the built-ins: with strict_first its problems raise, since the
+    app cannot work without them. Problems in later (user) directories skip that file's bad
+    entries and are returned so the user can be told.
+    """
+    merged: dict[str, dict[str, BaseModel]] = {name: {} for name, _ in TABLES.values()}
+    problems: list[CatalogProblem] = []
+    for position, directory in enumerate(dirs):
+        files = sorted(directory.glob("*.toml")) if directory.is_dir() else []
+        dir_problems: list[CatalogProblem] = []
+        for path in files:
+            entries, file_problems = parse_file(path)
+            dir_problems.extend(file_problems)
+            for name, items in entries.items():
+                for item in items:
+                    merged[name][item.id] = item
+        if position == 0 and strict_first and dir_problems:
+            raise CatalogError(dir_problems)
+        problems.extend(dir_problems)
+    catalog = _build(merged)
+    problems.extend(_cross_check(catalog))
+    return LoadResult(catalog, problems)
+
+
+def _build(merged: dict[str, dict[str, BaseModel]]) -> Catalog:
+    aliases: dict[str, str] = {}
+    for model in merged["models"].values():
+        for alias in model.aliases:  # type: ignore[attr-defined]
+            aliases[alias.lower()] = model.id
+    return Catalog(
+        models=merged["models"],
+        api_models=merged["api_models"],
+        hardware=merged["hardware"],
+        formats=merged["formats"],
+        engines=merged["engines"],
+        aliases=aliases,
+    )
+
+
+def _cross_check(catalog: Catalog) -> list[CatalogProblem]:
+    problems = []
+    for model in catalog.models.values():
+        if model.native_dtype not in catalog.formats and catalog.formats:
+            problems.append(
+                CatalogProblem(Path("models"), None, f"model {model.id}: native_dtype",
+                               f"unknown format {model.native_dtype!r}")
+            )
+    return problems
+
+
+@lru_cache(maxsize=8)
+def _load_builtin_cached(directory: str) -> Catalog:
+    return load_dirs([Path(directory)]).catalog
+
+
+def load_builtin() -> Catalog:
+    """The built-in catalog, loaded once per process."""
+    return _load_builtin_cached(str(builtin_catalog_dir()))
+
+
+def load_catalog(user_dirs: list[Path] | None = None) -> LoadResult:
+    """Built-in catalogs merged with user catalogs (user entries override by id)."""
+    dirs = [builtin_catalog_dir(), *(user_dirs or [])]
+    if not user_dirs:
+        return LoadResult(load_builtin())
+    return load_dirs(dirs)
