@@ -149,7 +149,9 @@ class HardwareSpec(Entry):
     kind: HardwareKind
     vendor: str
     memory_gb: float = Field(gt=0)
-    """Memory per device in vendor GB (1e9 bytes)."""
+    """Memory per device as the vendor prints it; accelerator "GB" are binary (80 GB H100 = 80 GiB)."""
+    reserved_gib: float = Field(default=0.0, ge=0)
+    """Memory the driver and ECC keep from every process (80 GiB H100: 79.18 GiB visible)."""
     usable_memory_fraction: float = Field(default=1.0, gt=0, le=1)
     """Share of memory the accelerator may use (unified memory: the GPU's wired limit)."""
     bandwidth_gb_s: float = Field(gt=0)
@@ -183,7 +185,8 @@ class HardwareSpec(Entry):
 
     @property
     def usable_bytes(self) -> float:
-        return self.memory_gb * 1e9 * self.usable_memory_fraction
+        """Bytes a process on this device may allocate."""
+        return (self.memory_gb * self.usable_memory_fraction - self.reserved_gib) * 2**30
 
 
 class FormatSpec(Entry):
@@ -219,6 +222,8 @@ class EngineSpec(Entry):
     """Fixed runtime memory per GPU: CUDA context, workspace, graphs."""
     kv_memory_fraction: float = Field(gt=0, le=1)
     """Share of device memory the engine budgets for weights + activations + KV pool."""
+    preallocates_kv: bool = True
+    """Reserves the whole budget left after weights as a KV pool (vLLM-style) instead of sizing it to the request."""
     max_concurrent_sequences: int = Field(gt=0)
     activation_tokens: int = Field(gt=0)
     """Tokens per forward step the activation workspace is sized for (max batched tokens)."""
@@ -231,6 +236,9 @@ class EngineSpec(Entry):
     step_overhead_ms: float = Field(default=0.0, ge=0)
     """Fixed scheduling/launch cost per decode step."""
     allreduce_efficiency: float = Field(default=0.7, gt=0, le=1)
+    """Fraction of link bandwidth a tensor-parallel all-reduce reaches."""
+    allreduce_latency_us: float = Field(default=10.0, ge=0)
+    """Fixed latency of one all-reduce."""
     kinds: tuple[HardwareKind, ...] = ("datacenter", "workstation", "consumer", "apple", "edge", "cpu")
     """Hardware kinds the engine runs on."""
     kv_frees_windowed_layers: bool = True

@@ -156,7 +156,7 @@ def weight_bytes(model: ModelSpec, fmt: FormatSpec) -> WeightBytes:
     p = param_breakdown(model)
     bits = fmt.bits_per_weight
     high = fmt.high_precision_bits
-    if fmt.quantizes == "experts_only":
+    if fmt.quantizes == "experts_only" and model.is_moe:
         linear_bits = high
         embed_bits = fmt.embedding_bits or high
         output_bits = fmt.output_bits or high
@@ -170,7 +170,7 @@ def weight_bytes(model: ModelSpec, fmt: FormatSpec) -> WeightBytes:
         embed_bits = output_bits
 
     linear_non_expert = p.linear_non_expert * linear_bits
-    if fmt.upgraded_bits and fmt.upgrade_rule != "none" and fmt.quantizes == "all_linear":
+    if fmt.upgraded_bits and fmt.upgrade_rule != "none" and linear_bits == bits:
         dense_layers = model.num_layers - model.moe_layers
         upgraded = (
             dense_layers if fmt.upgrade_rule == "all" else llama_cpp_upgraded_layers(dense_layers)

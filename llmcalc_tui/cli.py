@@ -1,0 +1,325 @@
+"""Headless command line: estimate, fit, models, hardware, formats (and the app when no command is given)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from llmcalc_tui import __version__
+from llmcalc_tui.catalog.loader import CatalogError, load_builtin
+from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.core.scenario import MAX_BATCH, MAX_GPUS, MAX_TOKENS, Scenario, ScenarioError
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input: printed as one line, exit status 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+_ASCII_INT = re.compile(r"^[+]?[0-9][0-9_]*$")
+_ASCII_FLOAT = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+
+
+def int_in(name: str, low: int, high: int) -> Callable[[str], int]:
+    """argparse type: an ASCII whole number within [low, high]."""
+
+    def parse(text: str) -> int:
+        text = text.strip()
+        if not _ASCII_INT.match(text):
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def float_in(name: str, low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
+    """argparse type: a finite ASCII number within the range."""
+
+    def parse(text: str) -> float:
+        text = text.strip()
+        if not _ASCII_FLOAT.match(text):
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}")
+        value = float(text)
+        if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
+            bound = f"above {low:g}" if low_open else f"at least {low:g}"
+            raise argparse.ArgumentTypeError(f"{name} must be {bound} and at most {high:g}, got {text}")
+        return value
+
+    return parse
+
+
+def batch_value(text: str) -> int | str:
+    if text.strip().lower() == "max":
+        return "max"
+    return int_in("--batch", 1, MAX_BATCH)(text)
+
+
+def identifier(name: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        text = text.strip()
+        if not text:
+            raise argparse.ArgumentTypeError(f"{name} must not be empty")
+        if not text.isascii() or not text.isprintable():
+            raise argparse.ArgumentTypeError(f"{name} {text!r} is not a catalog id")
+        return text.lower()
+
+    return parse
+
+
+def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = True) -> None:
+    """The estimate options, shared by estimate, fit and scenarios save."""
+    if with_model:
+        parser.add_argument("--model", "-m", required=True, type=identifier("--model"), help="model id or alias")
+    parser.add_argument("--weights", type=identifier("--weights"), help="weight format (default: native dtype)")
+    parser.add_argument("--kv-cache", type=identifier("--kv-cache"), help="KV-cache format (default fp16)")
+    parser.add_argument("--hardware", type=identifier("--hardware"), help="hardware id (default h100-sxm)")
+    parser.add_argument("--gpus", type=int_in("--gpus", 1, MAX_GPUS), help="number of GPUs (default 1)")
+    parser.add_argument("--tp", type=int_in("--tp", 1, MAX_GPUS), help="tensor parallel (default gpus / pp)")
+    parser.add_argument("--pp", type=int_in("--pp", 1, MAX_GPUS), help="pipeline parallel (default 1)")
+    parser.add_argument("--engine", type=identifier("--engine"), help="serving engine (default vllm)")
+    parser.add_argument("--input-tokens", type=int_in("--input-tokens", 1, MAX_TOKENS), help="default 1000")
+    parser.add_argument("--output-tokens", type=int_in("--output-tokens", 1, MAX_TOKENS), help="default 200")
+    parser.add_argument("--batch", type=batch_value, help="concurrent sequences, or 'max' (default 1)")
+    parser.add_argument("--deployment", choices=["local", "cloud", "api"], help="cost basis")
+    parser.add_argument("--api-model", type=identifier("--api-model"), help="API model to price against")
+    parser.add_argument("--electricity", type=float_in("--electricity", 0, 100), help="$/kWh (local)")
+    parser.add_argument("--pue", type=float_in("--pue", 1, 5), help="power usage effectiveness (local)")
+    parser.add_argument("--utilisation", type=float_in("--utilisation", 0, 1, low_open=True), help="0-1 (local)")
+    parser.add_argument("--lifetime-years", type=float_in("--lifetime-years", 0, 50, low_open=True), help="local")
+    parser.add_argument("--gpu-hour-price", type=float_in("--gpu-hour-price", 0, 1e6), help="cloud $/GPU-hour")
+    parser.add_argument("--cached-input", type=float_in("--cached-input", 0, 1), help="cached input share (API)")
+    parser.add_argument("--requests-per-minute", type=float_in("--requests-per-minute", 0, 1e9), help="for $/month")
+
+
+OPTION_FIELDS = {
+    "model": "model",
+    "weights": "weights",
+    "kv_cache": "kv_cache",
+    "hardware": "hardware",
+    "gpus": "gpus",
+    "tp": "tp",
+    "pp": "pp",
+    "engine": "engine",
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "batch": "batch",
+    "deployment": "deployment",
+    "api_model": "api_model",
+    "electricity": "electricity_usd_per_kwh",
+    "pue": "pue",
+    "utilisation": "utilisation",
+    "lifetime_years": "lifetime_years",
+    "gpu_hour_price": "cloud_usd_per_hour",
+    "cached_input": "cached_input_fraction",
+    "requests_per_minute": "requests_per_minute",
+}
+"""argparse dest -> Scenario field."""
+
+
+def scenario_from_args(args: argparse.Namespace, base: Scenario | None = None) -> Scenario:
+    updates = {
+        field: getattr(args, dest)
+        for dest, field in OPTION_FIELDS.items()
+        if getattr(args, dest, None) is not None
+    }
+    data = (base or Scenario()).model_dump()
+    data.update(updates)
+    try:
+        return Scenario.model_validate(data)
+    except Exception as exc:  # pydantic ValidationError: report the first problem in one line
+        errors = getattr(exc, "errors", lambda: [])()
+        if errors:
+            first = errors[0]
+            raise UsageError(f"{'.'.join(str(x) for x in first['loc'])}: {first['msg']}") from None
+        raise UsageError(str(exc)) from None
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(
+        prog="llmcalc",
+        description="What it takes to run an LLM: memory, speed and cost. No command opens the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"llmcalc {__version__}")
+    parser.add_argument("--scenario", help="open the app on a saved scenario")
+    parser.add_argument("--theme", help="open the app with this theme")
+    sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+
+    p = sub.add_parser("estimate", help="memory, latency, throughput and cost of one setup")
+    add_workload_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = sub.add_parser("fit", help="the workload on every hardware entry")
+    add_workload_options(p)
+    p.add_argument("--kind", choices=["datacenter", "workstation", "consumer", "apple", "edge", "cpu"])
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="list open and API models")
+    p.add_argument("--search", help="filter by text")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("hardware", help="list hardware")
+    p.add_argument("--kind", choices=["datacenter", "workstation", "consumer", "apple", "edge", "cpu"])
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("formats", help="list weight and KV-cache formats")
+    p.add_argument("--json", action="store_true")
+
+    from llmcalc_tui import cli_extra
+
+    cli_extra.register(sub)
+    return parser
+
+
+def print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
+
+
+def cmd_estimate(args: argparse.Namespace, catalog: Catalog) -> int:
+    from llmcalc_tui.core.estimate import estimate
+    from llmcalc_tui.core.report import estimate_table
+    from llmcalc_tui.core.bands import attach_bands
+
+    est = attach_bands(estimate(scenario_from_args(args), catalog), catalog)
+    if args.json:
+        print_json(est.to_json())
+    else:
+        print(estimate_table(est))
+    return 0
+
+
+def cmd_fit(args: argparse.Namespace, catalog: Catalog) -> int:
+    from llmcalc_tui.core.compat import build_grid
+    from llmcalc_tui.core.report import grid_table
+
+    rows = build_grid(scenario_from_args(args), catalog)
+    if args.kind:
+        rows = [r for r in rows if r.kind == args.kind]
+    if args.json:
+        print_json([r.to_json() for r in rows])
+    else:
+        print(grid_table(rows))
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, catalog: Catalog) -> int:
+    from llmcalc_tui.core.architecture import param_breakdown
+    from llmcalc_tui.core.report import table
+
+    needle = (args.search or "").lower()
+    rows = []
+    for m in catalog.models.values():
+        p = param_breakdown(m)
+        rows.append({
+            "id": m.id, "name": m.name, "type": "open", "family": m.family,
+            "params_total": p.total, "params_active": p.active, "context": m.context_length,
+            "native_dtype": m.native_dtype, "license": m.license, "aliases": list(m.aliases),
+        })
+    for a in catalog.api_models.values():
+        rows.append({
+            "id": a.id, "name": a.name, "type": "api", "provider": a.provider, "context": a.context_length,
+            "input_usd_per_1m": a.input_usd_per_1m, "output_usd_per_1m": a.output_usd_per_1m,
+            "open_model": a.open_model, "retired": a.retired,
+        })
+    if needle:
+        rows = [r for r in rows if needle in " ".join(str(v) for v in r.values()).lower()]
+    if args.json:
+        print_json(rows)
+    else:
+        print(table(
+            ["id", "type", "params", "context", "price in/out $/1M"],
+            [[r["id"], r["type"],
+              f"{r['params_total'] / 1e9:.2f}B" + (f" ({r['params_active'] / 1e9:.1f}B act)" if r.get("params_active") != r.get("params_total") else "") if r["type"] == "open" else r.get("provider", ""),
+              f"{r['context']:,}",
+              f"{r['input_usd_per_1m']:g} / {r['output_usd_per_1m']:g}" if r["type"] == "api" else ""]
+             for r in rows],
+        ))
+    return 0
+
+
+def cmd_hardware(args: argparse.Namespace, catalog: Catalog) -> int:
+    from llmcalc_tui.core.report import table
+
+    rows = [h.model_dump(mode="json") for h in catalog.hardware.values() if not args.kind or h.kind == args.kind]
+    if args.json:
+        print_json(rows)
+    else:
+        print(table(
+            ["id", "kind", "memory", "GB/s", "bf16/fp16 TFLOPS", "W", "$/h"],
+            [[r["id"], r["kind"], f"{r['memory_gb']:g} GB", f"{r['bandwidth_gb_s']:,.0f}",
+              f"{r['tflops'].get('bf16', r['tflops'].get('fp16', r['tflops'].get('fp32', 0))):g}",
+              f"{r['power_w']:g}", f"{r['cloud_usd_per_hour']:.2f}" if r["cloud_usd_per_hour"] else ""]
+             for r in rows],
+        ))
+    return 0
+
+
+def cmd_formats(args: argparse.Namespace, catalog: Catalog) -> int:
+    from llmcalc_tui.core.report import table
+
+    rows = [f.model_dump(mode="json") for f in catalog.formats.values()]
+    if args.json:
+        print_json(rows)
+    else:
+        print(table(
+            ["id", "bits/weight", "computes in", "KV cache"],
+            [[r["id"], f"{r['bits_per_weight']:g}", r["compute_precision"], "yes" if r["kv_cache"] else ""] for r in rows],
+        ))
+    return 0
+
+
+COMMANDS = {
+    "estimate": cmd_estimate,
+    "fit": cmd_fit,
+    "models": cmd_models,
+    "hardware": cmd_hardware,
+    "formats": cmd_formats,
+}
+
+
+def fail(message: str) -> int:
+    first = " ".join(str(message).split())
+    print(f"llmcalc: error: {first}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        return fail(str(exc))
+    if args.command is None:
+        from llmcalc_tui.app import run_app
+
+        return run_app(scenario_name=args.scenario, theme=args.theme)
+    try:
+        catalog = load_builtin()
+    except CatalogError as exc:
+        return fail(f"built-in catalog is broken: {exc.problems[0]}")
+    from llmcalc_tui import cli_extra
+
+    handler = COMMANDS.get(args.command) or cli_extra.COMMANDS[args.command]
+    try:
+        return handler(args, catalog)
+    except (UsageError, ScenarioError) as exc:
+        return fail(str(exc))
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130

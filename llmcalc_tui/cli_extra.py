@@ -1,0 +1,22 @@
+"""Commands beyond the estimate core: scenarios and validate, registered on the main parser."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from llmcalc_tui.catalog.schema import Catalog
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Catalog], int]] = {}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the extra sub-commands to the CLI."""
+    for module_name in ("llmcalc_tui.validate_cli", "llmcalc_tui.scenarios_cli"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        COMMANDS.update(module.register(sub))
