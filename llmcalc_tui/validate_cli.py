@@ -1,0 +1,69 @@
+"""`llmcalc validate [FILE] [--json]`: predicted vs measured for published benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.core.report import table
+from llmcalc_tui.core.validation import TARGETS, load_measurements, run, summarise
+from llmcalc_tui.resources import benchmarks_dir
+
+
+def register(sub: argparse._SubParsersAction) -> dict:
+    p = sub.add_parser("validate", help="estimate published measurements and report the error")
+    p.add_argument("file", nargs="?", help="measurements TOML (default: the built-in calibration set)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--check", action="store_true", help="exit 1 when a median error exceeds its target")
+    return {"validate": cmd_validate}
+
+
+def cmd_validate(args: argparse.Namespace, catalog: Catalog) -> int:
+    from llmcalc_tui.cli import UsageError, print_json
+
+    path = Path(args.file) if args.file else benchmarks_dir() / "calibration.toml"
+    try:
+        measurements = load_measurements(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except Exception as exc:  # TOML or schema error: one line naming the file
+        raise UsageError(f"{path}: {str(exc).splitlines()[0]}") from None
+    results = run(measurements, catalog)
+    summary = summarise(results)
+    if args.json:
+        print_json({
+            "file": str(path),
+            "points": [
+                {"id": r.measurement.id, "metric": r.measurement.metric, "measured": r.measurement.value,
+                 "predicted": None if r.predicted is None else round(r.predicted, 4),
+                 "error": None if r.error is None else round(r.error, 4), "engine": r.engine,
+                 "hardware_kind": r.hardware_kind, "problem": r.problem, "source": r.measurement.source}
+                for r in results
+            ],
+            "median_abs_error": {
+                "by_metric": {k: v[0] for k, v in summary.by_metric.items()},
+                "by_engine": {k: v[0] for k, v in summary.by_engine.items()},
+                "by_hardware_kind": {k: v[0] for k, v in summary.by_hardware_kind.items()},
+            },
+            "targets": TARGETS,
+            "failures": summary.failures(),
+        })
+    else:
+        print(table(
+            ["point", "metric", "measured", "predicted", "error"],
+            [[r.measurement.id[:60], r.measurement.metric, f"{r.measurement.value:,.4g}",
+              "-" if r.predicted is None else f"{r.predicted:,.4g}",
+              r.problem or ("-" if r.error is None else f"{r.error:+.1%}")] for r in results],
+        ))
+        for title, groups in (("metric", summary.by_metric), ("engine", summary.by_engine),
+                              ("hardware class", summary.by_hardware_kind)):
+            print()
+            print(table(
+                [f"median |error| by {title}", "points", "median", "target"],
+                [[k, n, "-" if v is None else f"{v:.1%}", f"{TARGETS[k]:.0%}" if k in TARGETS else ""]
+                 for k, (v, n) in groups.items()],
+            ))
+        for failure in summary.failures():
+            print(f"over target: {failure}")
+    return 1 if args.check and summary.failures() else 0
