@@ -51,6 +51,8 @@ def engine(point: dict) -> str:
     b = point["backend"].lower()
     if "ollama" in b:
         return "ollama"
+    if "vulkan" in b:
+        return "llama.cpp-vulkan"
     if "llama.cpp" in b or "gguf" in b:
         return "llama.cpp"
     if "tensorrt" in b:

@@ -243,8 +243,20 @@ class EngineSpec(Entry):
     """Hardware kinds the engine runs on."""
     kv_frees_windowed_layers: bool = True
     """Whether sliding-window layers keep only the window in cache."""
+    layer_overhead_us: float = Field(default=0.0, ge=0)
+    """Fixed cost per layer per forward step (kernel launches, synchronisation)."""
+    kv_bandwidth_efficiency: float = Field(default=1.0, gt=0, le=2)
+    """Bandwidth reached reading the KV cache, relative to reading weights (paged attention kernels)."""
+    moe_compute_efficiency: float = Field(default=1.0, gt=0, le=2)
+    """Compute efficiency of routed-expert matmuls relative to dense ones (grouped GEMM, routing)."""
+    roofline_sharpness: float = Field(default=4.0, ge=1, le=64)
+    """p of the smooth maximum (t_mem^p + t_compute^p)^(1/p): how well memory and compute overlap."""
     backend_efficiency: dict[str, float] = {}
-    """Multipliers on bandwidth efficiency per hardware vendor or kind (e.g. apple, amd, cpu)."""
+    """Multipliers on bandwidth efficiency by hardware id, "kind:vendor", kind or vendor (lowercase)."""
+    backend_compute_efficiency: dict[str, float] = {}
+    """Multipliers on compute efficiency, keyed like backend_efficiency."""
+    backend_layer_overhead_us: dict[str, float] = {}
+    """Per-layer overhead that replaces layer_overhead_us on some hardware, keyed like backend_efficiency."""
 
 
 class Catalog(BaseModel):

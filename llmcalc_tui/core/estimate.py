@@ -179,13 +179,22 @@ def peak_tflops(hardware: HardwareSpec, precision: str) -> tuple[float, str]:
     return best[1], best[0]
 
 
-def backend_factor(engine: EngineSpec, hardware: HardwareSpec) -> float:
-    """Engine efficiency multiplier for this hardware (by id, then vendor, then kind)."""
-    table = engine.backend_efficiency
-    for key in (hardware.id, hardware.vendor.lower(), hardware.kind):
+def backend_keys(hardware: HardwareSpec) -> tuple[str, ...]:
+    """Keys an engine's backend tables are looked up by, most specific first."""
+    vendor = hardware.vendor.lower()
+    return (hardware.id, f"{hardware.kind}:{vendor}", hardware.kind, vendor)
+
+
+def backend_value(table: dict[str, float], hardware: HardwareSpec, default: float) -> float:
+    for key in backend_keys(hardware):
         if key in table:
             return table[key]
-    return 1.0
+    return default
+
+
+def backend_factor(engine: EngineSpec, hardware: HardwareSpec) -> float:
+    """Bandwidth-efficiency multiplier of an engine on this hardware."""
+    return backend_value(engine.backend_efficiency, hardware, 1.0)
 
 
 def kv_bytes_per_value(kv: FormatSpec) -> float:
@@ -213,24 +222,42 @@ class Perf:
     """Achieved all-reduce bytes/s per GPU."""
     link_latency_s: float
     step_overhead_s: float
+    """Fixed cost of one forward step: scheduling plus per-layer launches."""
     dequant: float
     precision: str
+    kv_bandwidth: float
+    moe_compute: float
+    sharpness: float
+
+    def combine(self, t_mem: float, t_compute: float) -> float:
+        """Smooth roofline: the larger term dominates, the smaller one still costs a little."""
+        p = self.sharpness
+        if t_mem <= 0 or t_compute <= 0:
+            return t_mem + t_compute
+        big = max(t_mem, t_compute)
+        return big * ((t_mem / big) ** p + (t_compute / big) ** p) ** (1.0 / p)
 
 
-def perf_profile(engine: EngineSpec, hardware: HardwareSpec, weights: FormatSpec) -> Perf:
+def perf_profile(engine: EngineSpec, hardware: HardwareSpec, weights: FormatSpec, model: ModelSpec) -> Perf:
     peak, precision = peak_tflops(hardware, weights.compute_precision)
-    factor = backend_factor(engine, hardware)
+    bw_factor = backend_factor(engine, hardware)
+    compute_factor = backend_value(engine.backend_compute_efficiency, hardware, 1.0)
+    layer_us = backend_value(engine.backend_layer_overhead_us, hardware, engine.layer_overhead_us)
     link = hardware.interconnect_gb_s or hardware.host_link_gb_s
     dequant = weights.dequant_overhead if precision != weights.compute_precision or weights.kind == "gguf" else 0.0
+    bandwidth = hardware.bandwidth_gb_s * 1e9 * min(1.0, engine.decode_bandwidth_efficiency * bw_factor)
     return Perf(
-        bandwidth=hardware.bandwidth_gb_s * 1e9 * engine.decode_bandwidth_efficiency * factor,
-        prefill_flops=peak * 1e12 * engine.prefill_compute_efficiency * factor,
-        decode_flops=peak * 1e12 * engine.batched_compute_efficiency * factor,
+        bandwidth=bandwidth,
+        prefill_flops=peak * 1e12 * min(1.0, engine.prefill_compute_efficiency * compute_factor),
+        decode_flops=peak * 1e12 * min(1.0, engine.batched_compute_efficiency * compute_factor),
         link=link * 1e9 * engine.allreduce_efficiency,
         link_latency_s=engine.allreduce_latency_us * 1e-6,
-        step_overhead_s=engine.step_overhead_ms * 1e-3,
+        step_overhead_s=engine.step_overhead_ms * 1e-3 + model.num_layers * layer_us * 1e-6,
         dequant=dequant,
         precision=precision,
+        kv_bandwidth=bandwidth * engine.kv_bandwidth_efficiency,
+        moe_compute=engine.moe_compute_efficiency if model.is_moe else 1.0,
+        sharpness=engine.roofline_sharpness,
     )
 
 
@@ -253,10 +280,10 @@ def step_seconds(
     kv_read = batch * arch.kv_cache_bytes(
         model, int(context), kv_bytes_per_value(kv), engine.kv_frees_windowed_layers, tp
     )
-    t_mem = (weight_read + kv_read) / tp / perf.bandwidth
+    t_mem = weight_read / tp / perf.bandwidth + kv_read / tp / perf.kv_bandwidth
     flops = batch * (arch.matmul_flops_per_token(model) + arch.attention_flops_per_token(model, context)) / tp
-    t_compute = flops / perf.decode_flops * (1.0 + perf.dequant)
-    return max(t_mem, t_compute) + allreduce_seconds(model, batch, tp, perf) + perf.step_overhead_s
+    t_compute = flops / (perf.decode_flops * perf.moe_compute) * (1.0 + perf.dequant)
+    return perf.combine(t_mem, t_compute) + allreduce_seconds(model, batch, tp, perf) + perf.step_overhead_s
 
 
 def prefill_seconds(
@@ -269,9 +296,9 @@ def prefill_seconds(
     flops = total_tokens * (
         arch.matmul_flops_per_token(model) + arch.attention_flops_per_token(model, tokens / 2.0)
     ) / tp
-    t_compute = flops / perf.prefill_flops * (1.0 + perf.dequant)
+    t_compute = flops / (perf.prefill_flops * perf.moe_compute) * (1.0 + perf.dequant)
     t_mem = weight_read / tp / perf.bandwidth
-    return max(t_compute, t_mem) + allreduce_seconds(model, total_tokens, tp, perf) + perf.step_overhead_s
+    return perf.combine(t_mem, t_compute) + allreduce_seconds(model, total_tokens, tp, perf) + perf.step_overhead_s
 
 
 def max_context_for(model: ModelSpec, pool: float, batch: int, kv: FormatSpec, windowed: bool, tp: int, shards: int) -> int:
@@ -362,7 +389,7 @@ def _estimate_self_hosted(r: Resolved) -> Estimate:
         budget_per_gpu=budget,
     )
 
-    perf = perf_profile(engine, hw, wfmt)
+    perf = perf_profile(engine, hw, wfmt, model)
     ttft = prefill_seconds(model, wb, engine, perf, r.tp, batch, s.input_tokens)
     avg_context = s.input_tokens + s.output_tokens / 2.0
     tpot = step_seconds(model, wb, kvfmt, engine, perf, r.tp, batch, avg_context)

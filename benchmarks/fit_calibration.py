@@ -1,0 +1,120 @@
+"""Fit the engines' efficiency profiles to catalogs/benchmarks/calibration.toml.
+
+    python benchmarks/fit_calibration.py            # print fitted values and the error table
+The fit is a coordinate descent on a few physically meaningful constants per engine (achieved
+bandwidth and compute per hardware class, per-layer launch overhead, KV-read and MoE efficiency,
+roofline sharpness), minimising the median absolute log error of each metric group divided by its
+target. Per-point factors are deliberately absent: the values must generalise. Copy the printed
+values into catalogs/engines.toml and document them in docs/accuracy.md.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import sys
+
+from llmcalc_tui.catalog.loader import load_builtin
+from llmcalc_tui.core.validation import TARGETS, load_measurements, run
+from llmcalc_tui.resources import benchmarks_dir
+
+# (engine ids sharing the value, attribute, key inside a dict attribute or None)
+PARAMS = [
+    (("llama.cpp", "ollama"), "decode_bandwidth_efficiency", None),
+    (("llama.cpp", "ollama"), "layer_overhead_us", None),
+    (("llama.cpp", "ollama"), "backend_layer_overhead_us", "apple"),
+    (("llama.cpp", "ollama"), "backend_layer_overhead_us", "cpu"),
+    (("llama.cpp", "ollama"), "backend_layer_overhead_us", "edge"),
+    (("llama.cpp", "ollama"), "backend_efficiency", "apple"),
+    (("llama.cpp-vulkan",), "decode_bandwidth_efficiency", None),
+    (("llama.cpp-vulkan",), "layer_overhead_us", None),
+    (("llama.cpp-vulkan",), "prefill_compute_efficiency", None),
+    (("llama.cpp-vulkan",), "backend_efficiency", "amd"),
+    (("llama.cpp", "ollama"), "backend_efficiency", "cpu"),
+    (("llama.cpp", "ollama"), "backend_efficiency", "edge"),
+    (("llama.cpp", "ollama"), "prefill_compute_efficiency", None),
+    (("llama.cpp", "ollama"), "backend_compute_efficiency", "apple"),
+    (("llama.cpp", "ollama"), "backend_compute_efficiency", "edge"),
+    (("llama.cpp", "ollama"), "moe_compute_efficiency", None),
+    (("tensorrt-llm",), "decode_bandwidth_efficiency", None),
+    (("tensorrt-llm",), "layer_overhead_us", None),
+    (("tensorrt-llm",), "prefill_compute_efficiency", None),
+    (("tensorrt-llm",), "batched_compute_efficiency", None),
+    (("tensorrt-llm",), "kv_bandwidth_efficiency", None),
+    (("tensorrt-llm",), "roofline_sharpness", None),
+    (("tensorrt-llm",), "moe_compute_efficiency", None),
+]
+BOUNDS = {
+    "decode_bandwidth_efficiency": (0.5, 0.92), "prefill_compute_efficiency": (0.05, 1.0),
+    "batched_compute_efficiency": (0.05, 1.0), "kv_bandwidth_efficiency": (0.3, 1.2),
+    "roofline_sharpness": (1.0, 16.0), "moe_compute_efficiency": (0.1, 2.0),
+    "layer_overhead_us": (0.0, 5000.0), "backend_layer_overhead_us": (0.0, 5000.0),
+    "backend_efficiency": (0.1, 1.5), "backend_compute_efficiency": (0.05, 2.0),
+}
+
+
+def get(catalog, param):
+    engines, attr, key = param
+    value = getattr(catalog.engines[engines[0]], attr)
+    if key is None:
+        return value
+    return value.get(key, 1.0 if attr != "backend_layer_overhead_us" else getattr(catalog.engines[engines[0]], "layer_overhead_us"))
+
+
+def put(catalog, param, value):
+    engines, attr, key = param
+    low, high = BOUNDS[attr]
+    value = min(high, max(low, value))
+    updated = dict(catalog.engines)
+    for eid in engines:
+        eng = updated[eid]
+        if key is None:
+            updated[eid] = eng.model_copy(update={attr: value})
+        else:
+            table = dict(getattr(eng, attr))
+            table[key] = value
+            updated[eid] = eng.model_copy(update={attr: table})
+    return catalog.model_copy(update={"engines": updated})
+
+
+def objective(catalog, measurements):
+    results = run(measurements, catalog)
+    groups = {}
+    for r in results:
+        if r.error is not None and r.predicted and r.predicted > 0:
+            groups.setdefault(r.group, []).append(abs(math.log(r.predicted / r.measurement.value)))
+    # A trimmed mean: smooth enough to descend on, deaf to the few points no sane constant fits.
+    def trimmed(v):
+        v = sorted(v)
+        keep = v[: max(1, math.ceil(len(v) * 0.8))]
+        return 0.5 * statistics.fmean(keep) + 0.5 * statistics.median(v)
+
+    return sum(trimmed(v) / TARGETS.get(g, 0.25) for g, v in groups.items() if g in TARGETS)
+
+
+def main() -> None:
+    measurements = load_measurements(benchmarks_dir() / "calibration.toml")
+    catalog = load_builtin()
+    best = objective(catalog, measurements)
+    print(f"start objective {best:.3f}", file=sys.stderr)
+    step = 0.5
+    while step > 0.01:
+        improved = False
+        for param in PARAMS:
+            current = get(catalog, param)
+            for factor in (1 + step, 1 / (1 + step)):
+                candidate = put(catalog, param, current * factor if current else step * 100)
+                score = objective(candidate, measurements)
+                if score < best - 1e-6:
+                    catalog, best, improved = candidate, score, True
+                    break
+        if not improved:
+            step /= 2
+        print(f"step {step:.3f} objective {best:.3f}", file=sys.stderr)
+    for param in PARAMS:
+        engines, attr, key = param
+        print(f"{'/'.join(engines):20s} {attr}{'[' + key + ']' if key else ''} = {get(catalog, param):.4g}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,537 @@
+"""The app's one state store and its pure transitions (PURE: no textual, no rich).
+
+`AppState` is frozen and replaced whole. `apply_edit` takes the raw text of one form field,
+parses it, rebuilds the scenario and recomputes the estimate, the hardware grid and the API
+comparison. Invalid input records a message for the field and keeps the last good results.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.core.bands import attach_bands
+from llmcalc_tui.core.compat import GridRow, build_grid, split
+from llmcalc_tui.core.estimate import Estimate, estimate
+from llmcalc_tui.core.scenario import Scenario, ScenarioError
+from llmcalc_tui.core.units import fmt_count
+
+FieldKind = Literal["int", "opt_int", "batch", "float", "opt_float", "fraction", "id", "opt_id", "deployment"]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    """One form field: the Scenario field it sets, its label and how its text is parsed."""
+
+    name: str
+    label: str
+    kind: FieldKind
+    help: str
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("model", "Model", "id", "Open or API model id; type to filter, down arrow for the list."),
+    FieldSpec("weights", "Weights", "opt_id", "Weight format; native uses the checkpoint's dtype."),
+    FieldSpec("kv_cache", "KV cache", "id", "Format of the KV cache."),
+    FieldSpec("input_tokens", "Input tok", "int", "Prompt tokens per request."),
+    FieldSpec("output_tokens", "Output tok", "int", "Generated tokens per request."),
+    FieldSpec("batch", "Batch", "batch", "Concurrent sequences, or 'max' for the largest that fits."),
+    FieldSpec("deployment", "Deploy", "deployment", "Cost basis: auto, local (buy), cloud (rent) or api."),
+    FieldSpec("hardware", "Hardware", "id", "Accelerator id; type to filter, down arrow for the list."),
+    FieldSpec("gpus", "GPUs", "int", "Number of devices."),
+    FieldSpec("tp", "TP", "opt_int", "Tensor-parallel degree; empty means GPUs / PP."),
+    FieldSpec("pp", "PP", "int", "Pipeline-parallel stages."),
+    FieldSpec("engine", "Engine", "id", "Serving engine."),
+    FieldSpec("electricity_usd_per_kwh", "$/kWh", "float", "Electricity price (local)."),
+    FieldSpec("utilisation", "Utilisation", "fraction", "Share of the time the hardware is busy, 0-1 or %. (local)"),
+    FieldSpec("lifetime_years", "Lifetime y", "float", "Years the purchase is spread over (local)."),
+    FieldSpec("cloud_usd_per_hour", "$/GPU-hour", "opt_float", "Rental price per GPU; empty uses the catalog's (cloud)."),
+    FieldSpec("api_model", "API model", "opt_id", "API model to compare against; empty uses the default."),
+    FieldSpec("requests_per_minute", "Req/min", "float", "Request rate for the monthly cost."),
+    FieldSpec("cached_input_fraction", "Cached in", "fraction", "Share of API input tokens billed as cached, 0-1 or %."),
+)
+"""Every form field, in form order."""
+FIELD_SPECS: Mapping[str, FieldSpec] = MappingProxyType({spec.name: spec for spec in FIELDS})
+FIELD_NAMES: tuple[str, ...] = tuple(spec.name for spec in FIELDS)
+GRID_INDEPENDENT = {"hardware": "h100-sxm", "gpus": 1, "tp": None, "pp": 1, "api_model": None}
+"""Scenario fields the hardware grid does not depend on, with neutral values for its cache key."""
+DEFAULT_API_MODELS = ("gpt-4o", "gpt-4.1", "gpt-4o-mini")
+"""API models compared against when the scenario names none (first one in the catalog wins)."""
+DEPLOYMENTS = ("auto", "local", "cloud", "api")
+
+_INT_RE = re.compile(r"^[0-9]+(?:[_,][0-9]{3})*$", re.ASCII)
+_FLOAT_RE = re.compile(r"^[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$", re.ASCII)
+
+
+class FieldError(ValueError):
+    """Text that cannot become a value of its field."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def _parse_int(name: str, text: str) -> int:
+    if not text:
+        raise FieldError(name, "required: a whole number")
+    if not text.isascii() or not _INT_RE.match(text):
+        raise FieldError(name, f"{text!r} is not a whole number")
+    return int(text.replace("_", "").replace(",", ""))
+
+
+def _parse_float(name: str, text: str, percent: bool = False) -> float:
+    if not text:
+        raise FieldError(name, "required: a number")
+    scale = 1.0
+    if percent and text.endswith("%"):
+        text, scale = text[:-1].strip(), 0.01
+    if not text.isascii() or not _FLOAT_RE.match(text.replace(",", "")):
+        raise FieldError(name, f"{text!r} is not a number")
+    value = float(text.replace(",", "")) * scale
+    if not math.isfinite(value):
+        raise FieldError(name, f"{text!r} is not a finite number")
+    return value
+
+
+def _parse_id(name: str, text: str) -> str:
+    if not text:
+        raise FieldError(name, "required")
+    if not text.isascii() or not text.isprintable() or " " in text:
+        raise FieldError(name, f"{text!r} is not a catalog id")
+    return text.lower()
+
+
+def parse_field(name: str, raw: str) -> Any:
+    """The Scenario value of one field's text; raises FieldError with a short reason."""
+    spec = FIELD_SPECS.get(name)
+    if spec is None:
+        raise FieldError(name, f"unknown field {name!r}")
+    text = raw.strip()
+    kind = spec.kind
+    if kind == "int":
+        return _parse_int(name, text)
+    if kind == "opt_int":
+        return None if text.lower() in ("", "auto") else _parse_int(name, text)
+    if kind == "batch":
+        return "max" if text.lower() == "max" else _parse_int(name, text)
+    if kind == "float":
+        return _parse_float(name, text)
+    if kind == "opt_float":
+        return None if text.lower() in ("", "auto") else _parse_float(name, text)
+    if kind == "fraction":
+        return _parse_float(name, text, percent=True)
+    if kind == "id":
+        return _parse_id(name, text)
+    if kind == "opt_id":
+        return None if text.lower() in ("", "native", "default", "auto") else _parse_id(name, text)
+    if kind == "deployment":
+        lowered = text.lower()
+        if lowered in ("", "auto"):
+            return None
+        if lowered not in DEPLOYMENTS:
+            raise FieldError(name, "use auto, local, cloud or api")
+        return lowered
+    raise FieldError(name, f"unknown kind {kind}")  # pragma: no cover
+
+
+def format_field(name: str, scenario: Scenario) -> str:
+    """The text a field shows for a scenario value (the inverse of parse_field)."""
+    value = getattr(scenario, name)
+    if value is None:
+        return "auto" if name == "deployment" else ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def raw_from_scenario(scenario: Scenario) -> dict[str, str]:
+    """Every field's text for a scenario."""
+    return {name: format_field(name, scenario) for name in FIELD_NAMES}
+
+
+def _friendly(err: Mapping[str, Any]) -> str:
+    ctx = err.get("ctx") or {}
+    kind = err.get("type", "")
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge'):,}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le'):,}"
+    if kind == "greater_than":
+        return f"must be above {ctx.get('gt'):,}"
+    if kind == "less_than":
+        return f"must be below {ctx.get('lt'):,}"
+    message = str(err.get("msg", "invalid"))
+    return message.removeprefix("Value error, ")
+
+
+def _validation_errors(exc: ValidationError) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err in exc.errors():
+        loc = err.get("loc") or ()
+        name = str(loc[0]) if loc else "batch"
+        errors.setdefault(name if name in FIELD_SPECS else "batch", _friendly(err))
+    return errors
+
+
+# ----------------------------------------------------------------------------- state
+
+
+@dataclass(frozen=True, eq=False)
+class AppState:
+    """Everything the screen shows; frozen and replaced whole (identity is equality)."""
+
+    scenario: Scenario
+    """The last scenario that validated and estimated."""
+    raw: Mapping[str, str]
+    """Text of every form field, as typed."""
+    errors: Mapping[str, str] = field(default_factory=dict)
+    """Field -> why its text is not used; empty when the results match the form."""
+    estimate: Estimate | None = None
+    """Results of `scenario`."""
+    grid: tuple[GridRow, ...] = ()
+    """Hardware grid of `scenario`'s workload."""
+    api_estimate: Estimate | None = None
+    """The same workload on the compared API model."""
+    api_error: str | None = None
+    """Why the API side could not be estimated."""
+    baseline: Scenario | None = None
+    """The scenario as loaded or last saved; `dirty` compares against it."""
+    loaded_name: str | None = None
+    """Display name of the saved scenario being edited."""
+    dirty: bool = False
+    """Whether the form differs from `baseline`."""
+    revision: int = 0
+    """Counts transitions that changed the state."""
+
+    @property
+    def stale(self) -> bool:
+        """Whether the results are the last good ones rather than the form's."""
+        return bool(self.errors)
+
+    @property
+    def api_model_id(self) -> str | None:
+        """The API model the comparison uses (the scenario's, else the default)."""
+        return self.api_estimate.model_id if self.api_estimate else self.scenario.api_model
+
+
+def default_api_model(catalog: Catalog) -> str | None:
+    """The API model compared against when the scenario names none."""
+    for candidate in DEFAULT_API_MODELS:
+        if candidate in catalog.api_models:
+            return candidate
+    live = [a.id for a in catalog.api_models.values() if not a.retired]
+    return live[0] if live else None
+
+
+def api_scenario(scenario: Scenario, catalog: Catalog) -> Scenario | None:
+    """The scenario's workload sent to its API model (or the default one)."""
+    api_id = scenario.api_model or default_api_model(catalog)
+    if api_id is None:
+        return None
+    return Scenario(
+        model=api_id,
+        api_model=api_id,
+        deployment="api",
+        input_tokens=scenario.input_tokens,
+        output_tokens=scenario.output_tokens,
+        batch=1,
+        requests_per_minute=scenario.requests_per_minute,
+        cached_input_fraction=scenario.cached_input_fraction,
+    )
+
+
+def _api_side(scenario: Scenario, catalog: Catalog) -> tuple[Estimate | None, str | None]:
+    api = api_scenario(scenario, catalog)
+    if api is None:
+        return None, "the catalog has no API models"
+    try:
+        return estimate(api, catalog), None
+    except ScenarioError as exc:
+        return None, exc.message
+
+
+def _grid_key(scenario: Scenario) -> Scenario:
+    return scenario.model_copy(update=GRID_INDEPENDENT)
+
+
+def _grid_for(scenario: Scenario, previous: AppState | None, catalog: Catalog) -> tuple[GridRow, ...]:
+    if previous is not None and previous.estimate is not None and _grid_key(previous.scenario) == _grid_key(scenario):
+        return previous.grid
+    try:
+        return tuple(build_grid(scenario, catalog))
+    except ScenarioError:
+        return ()
+
+
+def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppState:
+    """A new state from the form texts: parse all, validate, estimate; keep the old results on any error."""
+    updates: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, text in raw.items():
+        try:
+            updates[name] = parse_field(name, text)
+        except FieldError as exc:
+            errors[name] = exc.message
+    if not errors:
+        try:
+            candidate = Scenario.model_validate({**prev.scenario.model_dump(), **updates})
+        except ValidationError as exc:
+            errors = _validation_errors(exc)
+    if errors:
+        return replace(prev, raw=raw, errors=errors, dirty=True, revision=prev.revision + 1)
+    try:
+        est = attach_bands(estimate(candidate, catalog), catalog)
+    except ScenarioError as exc:
+        name = exc.field if exc.field in FIELD_SPECS else "model"
+        return replace(prev, raw=raw, errors={name: exc.message}, dirty=True, revision=prev.revision + 1)
+    grid = _grid_for(candidate, prev, catalog)
+    if prev.estimate is not None and _api_key(prev.scenario) == _api_key(candidate) and (prev.api_estimate or prev.api_error):
+        api_est, api_error = prev.api_estimate, prev.api_error
+    else:
+        api_est, api_error = _api_side(candidate, catalog)
+    return replace(
+        prev,
+        scenario=candidate,
+        raw=raw,
+        errors={},
+        estimate=est,
+        grid=grid,
+        api_estimate=api_est,
+        api_error=api_error,
+        dirty=candidate != prev.baseline,
+        revision=prev.revision + 1,
+    )
+
+
+def _api_key(scenario: Scenario) -> tuple[object, ...]:
+    return (scenario.api_model, scenario.input_tokens, scenario.output_tokens, scenario.requests_per_minute,
+            scenario.cached_input_fraction)
+
+
+def initial_state(catalog: Catalog, scenario: Scenario | None = None) -> AppState:
+    """The state of a fresh form on a scenario (the defaults when None)."""
+    scenario = scenario or Scenario()
+    empty = AppState(scenario=scenario, raw={}, baseline=scenario)
+    state = _recompute(empty, raw_from_scenario(scenario), catalog)
+    return replace(state, dirty=bool(state.errors) or state.scenario != scenario, revision=0)
+
+
+def apply_edit(state: AppState, name: str, raw: str, catalog: Catalog) -> AppState:
+    """The state after one field's text changed; the same object when the text did not change."""
+    if state.raw.get(name) == raw:
+        return state
+    return _recompute(state, {**state.raw, name: raw}, catalog)
+
+
+def apply_edits(state: AppState, edits: Mapping[str, str], catalog: Catalog) -> AppState:
+    """The state after several fields changed at once (e.g. choosing a grid row)."""
+    if all(state.raw.get(k) == v for k, v in edits.items()):
+        return state
+    return _recompute(state, {**state.raw, **edits}, catalog)
+
+
+def load_scenario(
+    state: AppState,
+    scenario: Scenario,
+    catalog: Catalog,
+    name: str | None = None,
+    unknown: Mapping[str, str] | None = None,
+) -> AppState:
+    """The state of a loaded scenario; ids in `unknown` stay in the form, marked, and the rest is estimated."""
+    unknown = dict(unknown or {})
+    defaults = Scenario()
+    usable = scenario.model_copy(update={f: getattr(defaults, f) for f in unknown if f in FIELD_SPECS})
+    base = AppState(scenario=usable, raw={}, baseline=scenario, loaded_name=name, revision=state.revision)
+    fresh = _recompute(base, raw_from_scenario(usable), catalog)
+    if fresh.estimate is None:
+        # Even the usable part does not estimate: keep the previous results beside the loaded form.
+        fresh = replace(fresh, estimate=state.estimate, grid=state.grid, api_estimate=state.api_estimate,
+                        api_error=state.api_error)
+    if not unknown:
+        return replace(fresh, dirty=bool(fresh.errors))
+    raw = {**fresh.raw, **{f: format_field(f, scenario) for f in unknown}}
+    return replace(fresh, raw=raw, errors={**fresh.errors, **unknown}, dirty=True)
+
+
+def mark_saved(state: AppState, name: str) -> AppState:
+    """The state after saving under `name`: the saved scenario becomes the baseline."""
+    return replace(state, baseline=state.scenario, loaded_name=name, dirty=bool(state.errors),
+                   revision=state.revision + 1)
+
+
+def reset(state: AppState, catalog: Catalog, scenario: Scenario | None = None) -> AppState:
+    """A fresh form on the default scenario (no loaded name)."""
+    fresh = initial_state(catalog, scenario)
+    return replace(fresh, revision=state.revision + 1)
+
+
+# ----------------------------------------------------------------------------- choosing hardware
+
+
+def hardware_edits(state: AppState, row: GridRow, catalog: Catalog) -> dict[str, str]:
+    """Form edits that put the scenario on a grid row's hardware with the device count it needs."""
+    gpus = row.gpus_needed or catalog.hardware[row.hardware].max_devices
+    edits = {"hardware": row.hardware, "gpus": str(gpus), "engine": row.engine}
+    model_id = state.estimate.model_id if state.estimate else state.scenario.model
+    model = catalog.models.get(model_id)
+    if model is None and model_id in catalog.api_models:
+        open_id = catalog.api_models[model_id].open_model
+        model = catalog.models.get(open_id) if open_id else None
+    _tp, pp = split(model, gpus) if model is not None else (gpus, 1)
+    # split() always gives tp x pp = gpus, which is what an empty (auto) TP means.
+    edits.update(tp="", pp=str(pp))
+    if state.scenario.deployment == "api":
+        edits["deployment"] = "auto"
+    return edits
+
+
+# ----------------------------------------------------------------------------- grid sorting
+
+
+@dataclass(frozen=True, slots=True)
+class GridColumn:
+    """A grid column: key, header, and how its rows sort (None values always last)."""
+
+    key: str
+    header: str
+    descending_first: bool = False
+
+
+GRID_COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn("name", "Hardware"),
+    GridColumn("fit", "Fit"),
+    GridColumn("gpus", "GPUs"),
+    GridColumn("max_batch", "Max batch", descending_first=True),
+    GridColumn("max_context", "Max ctx", descending_first=True),
+    GridColumn("tok_s", "tok/s", descending_first=True),
+    GridColumn("usd_1m", "$/1M out"),
+    GridColumn("mem", "GiB/GPU"),
+    GridColumn("kind", "Kind"),
+)
+"""Grid columns in display order; keys 1-9 sort by them."""
+_FIT_ORDER = {"ok": 0, "tight": 1, "no": 2, "n/a": 3}
+
+
+def _sort_value(row: GridRow, key: str) -> Any:
+    if key == "name":
+        return row.name.lower()
+    if key == "fit":
+        return (_FIT_ORDER.get(row.fit_state, 9), row.gpus_needed or 10**6, row.usd_per_1m_output_tokens or math.inf)
+    if key == "gpus":
+        return row.gpus_needed
+    if key == "max_batch":
+        return row.max_batch if row.fits else None
+    if key == "max_context":
+        return row.max_context if row.fits else None
+    if key == "tok_s":
+        return row.decode_tok_s
+    if key == "usd_1m":
+        return row.usd_per_1m_output_tokens
+    if key == "mem":
+        return row.capacity_per_gpu_gib
+    if key == "kind":
+        return row.kind
+    raise KeyError(key)
+
+
+def sort_grid(rows: Iterable[GridRow], key: str = "fit", reverse: bool = False, kind: str | None = None) -> list[GridRow]:
+    """Rows filtered to one hardware kind (None: all) and sorted by a column; rows without a value go last."""
+    chosen = [r for r in rows if kind is None or r.kind == kind]
+    column = next((c for c in GRID_COLUMNS if c.key == key), GRID_COLUMNS[1])
+    descending = column.descending_first != reverse
+    present = [r for r in chosen if _sort_value(r, column.key) is not None]
+    missing = [r for r in chosen if _sort_value(r, column.key) is None]
+    present.sort(key=lambda r: r.name.lower())
+    present.sort(key=lambda r: _sort_value(r, column.key), reverse=descending)
+    missing.sort(key=lambda r: (_FIT_ORDER.get(r.fit_state, 9), r.name.lower()))
+    return present + missing
+
+
+# ----------------------------------------------------------------------------- pickers
+
+
+@dataclass(frozen=True, slots=True)
+class PickOption:
+    """One entry of a filterable picker: the id it sets, a label and words it matches."""
+
+    id: str
+    label: str
+    detail: str
+    haystack: str
+
+
+def model_options(catalog: Catalog) -> list[PickOption]:
+    """Every open and API model, open ones first."""
+    from llmcalc_tui.core.architecture import param_breakdown
+
+    options = []
+    for m in catalog.models.values():
+        params = param_breakdown(m)
+        size = fmt_count(params.total)
+        if params.active != params.total:
+            size += f" ({fmt_count(params.active)} active)"
+        detail = f"{size} open, {m.context_length // 1024}k ctx"
+        options.append(PickOption(m.id, m.name, detail, " ".join([m.id, m.name, m.family, *m.aliases, "open"]).lower()))
+    for a in catalog.api_models.values():
+        detail = f"{a.provider} API ${a.input_usd_per_1m:g}/${a.output_usd_per_1m:g} per 1M" + (" retired" if a.retired else "")
+        options.append(PickOption(a.id, a.name, detail, " ".join([a.id, a.name, a.provider, "api"]).lower()))
+    return options
+
+
+def api_model_options(catalog: Catalog) -> list[PickOption]:
+    """API models only, live ones first."""
+    return sorted((o for o in model_options(catalog) if o.id in catalog.api_models),
+                  key=lambda o: catalog.api_models[o.id].retired)
+
+
+def hardware_options(catalog: Catalog) -> list[PickOption]:
+    """Every hardware entry."""
+    options = []
+    for h in catalog.hardware.values():
+        detail = f"{h.kind}, {h.memory_gb:g} GB, {h.bandwidth_gb_s:,.0f} GB/s"
+        options.append(PickOption(h.id, h.name, detail, " ".join([h.id, h.name, h.vendor, h.kind]).lower()))
+    return options
+
+
+def filter_options(options: Sequence[PickOption], text: str, limit: int | None = None) -> list[PickOption]:
+    """Options whose words contain every word of `text`; exact and prefix id matches first."""
+    words = text.lower().split()
+    if not words:
+        return list(options[:limit] if limit else options)
+    needle = text.strip().lower()
+    hits = [o for o in options if all(w in o.haystack for w in words)]
+    hits.sort(key=lambda o: (o.id != needle, not o.id.startswith(needle), needle not in o.id))
+    return hits[:limit] if limit else hits
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+
+def break_even_requests_per_minute(self_hosted: Estimate | None, api: Estimate | None) -> float | None:
+    """Request rate above which one replica of the self-hosted setup costs less per month than the API."""
+    if self_hosted is None or api is None:
+        return None
+    per_hour = self_hosted.cost.per_hour
+    per_request = api.cost.per_request
+    if not per_hour or not per_request:
+        return None
+    return per_hour / (per_request * 60)
+
+
+def capacity_requests_per_minute(self_hosted: Estimate | None) -> float | None:
+    """Requests per minute one replica of the setup serves at its batch size."""
+    if self_hosted is None or not self_hosted.timing.end_to_end_ms:
+        return None
+    replicas = max(1, self_hosted.gpus // max(1, self_hosted.tp * self_hosted.pp))
+    return replicas * self_hosted.batch * 60_000 / self_hosted.timing.end_to_end_ms
