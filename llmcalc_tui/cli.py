@@ -323,3 +323,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not bad input: still one line, never a traceback
+        print(f"llmcalc: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -2,9 +2,97 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 from llmcalc_tui.catalog.schema import Catalog
-from llmcalc_tui.core.estimate import Estimate
+from llmcalc_tui.core.estimate import Band, Estimate
+
+MIN_SPREAD = 0.05
+"""No band is narrower than +-5%: even a perfect fit leaves run-to-run and build drift."""
+MAX_SPREAD = 1.0
+"""No band is wider than a factor of two either way: past that the band says nothing useful."""
+QUANTILE = 0.68
+"""Share of validation points a band should cover (one standard deviation)."""
+
+METRIC_OF_FIELD = {
+    "decode_tok_s": "decode_tok_s_single",
+    "tpot_ms": "decode_tok_s_single",
+    "prefill_tok_s": "prefill_tok_s",
+    "ttft_ms": "prefill_tok_s",
+    "output_tok_s_total": "output_tok_s_total",
+}
+"""Estimate figure -> validation metric whose errors size its band."""
+
+
+def _quantile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if len(values) == 1:
+        return values[0]
+    pos = q * (len(values) - 1)
+    low = math.floor(pos)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (pos - low)
+
+
+_TABLES: dict[int, tuple[Catalog, dict[tuple[str, str, str], float]]] = {}
+
+
+def error_table(catalog: Catalog) -> dict[tuple[str, str, str], float]:
+    """(metric, engine or *, hardware kind or *) -> 68th percentile of |relative error|, per catalog."""
+    cached = _TABLES.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return cached[1]
+    table = _compute_error_table(catalog)
+    _TABLES.clear()
+    _TABLES[id(catalog)] = (catalog, table)
+    return table
+
+
+def _compute_error_table(catalog: Catalog) -> dict[tuple[str, str, str], float]:
+    from llmcalc_tui.core.validation import load_measurements, run
+    from llmcalc_tui.resources import benchmarks_dir
+
+    try:
+        results = run(load_measurements(benchmarks_dir() / "calibration.toml"), catalog)
+    except (OSError, ValueError):
+        return {}
+    buckets: dict[tuple[str, str, str], list[float]] = {}
+    for r in results:
+        if r.error is None:
+            continue
+        metric = r.measurement.metric
+        for key in ((metric, r.engine, r.hardware_kind), (metric, r.engine, "*"), (metric, "*", "*")):
+            buckets.setdefault(key, []).append(abs(r.error))
+    return {k: _quantile(v, QUANTILE) for k, v in buckets.items() if len(v) >= 2 or k[1:] == ("*", "*")}
+
+
+def spread_for(catalog: Catalog, field: str, engine: str | None, kind: str | None) -> float:
+    table = error_table(catalog)
+    metric = METRIC_OF_FIELD[field]
+    for key in ((metric, engine, kind), (metric, engine, "*"), (metric, "*", "*")):
+        if key in table:
+            return min(MAX_SPREAD, max(MIN_SPREAD, table[key]))
+    return 0.25
 
 
 def attach_bands(est: Estimate, catalog: Catalog) -> Estimate:
-    return est
+    """Return the estimate with low/high bands on its speed and latency figures."""
+    if est.hardware_id is None:
+        return est
+    kind = catalog.hardware[est.hardware_id].kind
+    t = est.timing
+    values = {
+        "decode_tok_s": t.decode_tok_s_per_sequence,
+        "prefill_tok_s": t.prefill_tok_s,
+        "output_tok_s_total": t.output_tok_s_total,
+        "ttft_ms": t.ttft_ms,
+        "tpot_ms": t.tpot_ms,
+    }
+    bands = {}
+    for field, value in values.items():
+        if value is None or not math.isfinite(value):
+            continue
+        spread = spread_for(catalog, field, est.engine_id, kind)
+        bands[field] = Band(value / (1 + spread), value * (1 + spread))
+    return dataclasses.replace(est, bands=bands)
