@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -14,10 +13,10 @@ from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.estimate import GIB, Estimate, estimate
 from llmcalc_tui.core.scenario import Scenario, ScenarioError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
+try:  # compiled tomli is about 3x faster than the standard library's pure-Python tomllib
     import tomli as tomllib
+except ImportError:  # pragma: no cover
+    import tomllib  # type: ignore[no-redef]
 
 Metric = Literal[
     "decode_tok_s_single", "prefill_tok_s", "output_tok_s_total", "ttft_ms", "tpot_ms",
