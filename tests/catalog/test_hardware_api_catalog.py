@@ -208,11 +208,12 @@ def test_hardware_tflops_match_reference(
 def test_memory_is_binary_as_the_schema_reads_it(hardware: dict[str, HardwareSpec]) -> None:
     # HardwareSpec.usable_bytes multiplies memory_gb by 2**30: TPU v4 "32 GiB" is encoded as 32.
     assert hardware["tpu-v4"].memory_gb == 32
-    assert hardware["h100-sxm"].usable_bytes == 80 * 2**30
+    # H100: torch sees 79.18 GiB of 80 (vLLM start-up log in shared/validation/calibration.toml).
+    assert hardware["h100-sxm"].usable_bytes == pytest.approx(79.18 * 2**30)
     # A10G: AWS shows 22,888 MiB of the 24 GiB (hardware.md SKY-AWS).
     assert hardware["a10g"].usable_bytes == pytest.approx(22_888 * 2**20, rel=1e-4)
     for h in hardware.values():
-        if h.id != "a10g":
+        if h.id not in ("a10g", "h100-sxm"):
             assert h.reserved_gib == 0, h.id
 
 
