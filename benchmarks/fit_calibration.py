@@ -92,11 +92,8 @@ def objective(catalog, measurements):
     return sum(trimmed(v) / TARGETS.get(g, 0.25) for g, v in groups.items() if g in TARGETS)
 
 
-def main() -> None:
-    measurements = load_measurements(benchmarks_dir() / "calibration.toml")
-    catalog = load_builtin()
+def fit(catalog, measurements, verbose=True):
     best = objective(catalog, measurements)
-    print(f"start objective {best:.3f}", file=sys.stderr)
     step = 0.5
     while step > 0.01:
         improved = False
@@ -110,7 +107,36 @@ def main() -> None:
                     break
         if not improved:
             step /= 2
-        print(f"step {step:.3f} objective {best:.3f}", file=sys.stderr)
+        if verbose:
+            print(f"step {step:.3f} objective {best:.3f}", file=sys.stderr)
+    return catalog
+
+
+def cross_validate(catalog, measurements) -> None:
+    """Refit without each hardware class in turn and predict the class left out."""
+    kinds = sorted({catalog.hardware[m.scenario.hardware].kind for m in measurements})
+    held_out = []
+    for kind in kinds:
+        train = [m for m in measurements if catalog.hardware[m.scenario.hardware].kind != kind]
+        test = [m for m in measurements if catalog.hardware[m.scenario.hardware].kind == kind]
+        fitted = fit(catalog, train, verbose=False)
+        held_out.extend(run(test, fitted))
+    groups = {}
+    for r in held_out:
+        if r.error is not None:
+            groups.setdefault(r.group, []).append(abs(r.error))
+    print("held-out median |error| (each hardware class predicted by a fit without it):")
+    for group, errors in sorted(groups.items()):
+        print(f"  {group:22s} {statistics.median(errors):6.1%}  ({len(errors)} points)")
+
+
+def main() -> None:
+    measurements = load_measurements(benchmarks_dir() / "calibration.toml")
+    catalog = load_builtin()
+    if "--cross-validate" in sys.argv:
+        cross_validate(catalog, measurements)
+        return
+    catalog = fit(catalog, measurements)
     for param in PARAMS:
         engines, attr, key = param
         print(f"{'/'.join(engines):20s} {attr}{'[' + key + ']' if key else ''} = {get(catalog, param):.4g}")

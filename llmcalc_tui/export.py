@@ -39,7 +39,10 @@ class CompareRow:
     label: str
     values: list[str]
     best_index: int | None
-    """Column holding the best value; None for text rows, ties of all columns, or fewer than two numbers."""
+    """Column holding the best value; None for text rows, ties, or fewer than two candidates.
+
+    A setup that does not fit in memory is never a candidate: its speed and cost are not real.
+    """
     key: str = ""
     """Stable id of the row (for JSON and styling)."""
     numbers: tuple[float | None, ...] = ()
@@ -64,12 +67,16 @@ METRICS: tuple[_Metric, ...] = (
 """Compared metrics: key, label, value, formatter, which direction is better."""
 
 
-def _best(numbers: Sequence[float | None], better: str) -> int | None:
-    present = [(i, x) for i, x in enumerate(numbers) if x is not None]
-    if len(present) < 2 or len({x for _, x in present}) == 1:
+def _best(numbers: Sequence[float | None], runnable: Sequence[bool], better: str) -> int | None:
+    """Index of the best runnable value, when at least two values can be compared and they differ."""
+    present = [x for x in numbers if x is not None]
+    if len(present) < 2 or len(set(present)) == 1:
+        return None
+    candidates = [(i, x) for i, (x, ok) in enumerate(zip(numbers, runnable)) if x is not None and ok]
+    if not candidates:
         return None
     pick = min if better == "lower" else max
-    return pick(present, key=lambda item: item[1])[0]
+    return pick(candidates, key=lambda item: item[1])[0]
 
 
 def _setup(est: Estimate) -> str:
@@ -88,9 +95,10 @@ def compare_rows(estimates: Sequence[Estimate | None]) -> list[CompareRow]:
         CompareRow("Batch", [str(e.batch) if e else "-" for e in estimates], None, "batch"),
         CompareRow("Fits", [(e.fit_state if e.hardware_id else "n/a") if e else "-" for e in estimates], None, "fits"),
     ]
+    runnable = [e is not None and e.fit_state != "no" for e in estimates]
     for key, label, value, fmt, better in METRICS:
         numbers = tuple(_finite(value(e)) if e else None for e in estimates)
-        rows.append(CompareRow(label, [fmt(x) for x in numbers], _best(numbers, better), key, numbers, better))
+        rows.append(CompareRow(label, [fmt(x) for x in numbers], _best(numbers, runnable, better), key, numbers, better))
     return rows
 
 

@@ -286,8 +286,11 @@ def parse_text(text: str, fallback_time: datetime | None = None) -> SavedScenari
         lineno = getattr(exc, "lineno", None)
         if lineno is None:
             match = re.search(r"line (\d+)", str(exc))
-            lineno = int(match.group(1)) if match else None
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "syntax error"
+            if match:
+                lineno = int(match.group(1))
+            elif "end of document" in str(exc):
+                lineno = len(text.rstrip("\n").split("\n"))
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", str(exc)) or "syntax error"
         raise ScenarioStoreError(f"TOML syntax error: {message}", line=lineno) from None
     version = data.get("format_version", FORMAT_VERSION)
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
@@ -458,7 +461,7 @@ class ScenarioStore:
             if cleaned == source.name:
                 return source.path
             others = [e for e in entries if e.path != source.path]
-            path = self._free_path(cleaned, others)
+            path = self._free_path(cleaned, others, reuse=source.path)
             self._write(path, source.saved.model_copy(update={"name": cleaned}))
             if path != source.path:
                 self._to_backup(source)
@@ -521,15 +524,17 @@ class ScenarioStore:
             raise ScenarioStoreError(f"scenario file {entry.location} is broken: {entry.problem}", entry.path, entry.line)
         return entry
 
-    def _free_path(self, name: str, entries: list[ScenarioEntry]) -> Path:
-        """`<slug>.toml`, or `<slug>-2.toml`, ... : the first name no file (even a broken one) uses."""
+    def _free_path(self, name: str, entries: list[ScenarioEntry], reuse: Path | None = None) -> Path:
+        """`<slug>.toml`, or `<slug>-2.toml`, ... : the first one no file (even a broken one) uses, or `reuse`."""
         base = slugify(name)
         taken = {e.slug for e in entries}
         candidate, n = base, 1
-        while candidate in taken or (self.directory / f"{candidate}{SUFFIX}").exists():
+        while True:
+            path = self.directory / f"{candidate}{SUFFIX}"
+            if path == reuse or (candidate not in taken and not path.exists()):
+                return path
             n += 1
             candidate = f"{base}-{n}"
-        return self.directory / f"{candidate}{SUFFIX}"
 
     def _write(self, path: Path, saved: SavedScenario) -> None:
         atomic_write_bytes(path, dump_text(saved).encode("utf-8"), backup=self.backup_path(path))
