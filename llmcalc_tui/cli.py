@@ -180,6 +180,9 @@ def build_parser() -> OneLineParser:
     p = sub.add_parser("formats", help="list weight and KV-cache formats")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("locate", help="print where llmcalc keeps a kind of file")
+    p.add_argument("thing", choices=["config", "data", "scenarios", "themes", "catalogs", "builtin-catalogs"])
+
     from llmcalc_tui import cli_extra
 
     cli_extra.register(sub)
@@ -283,7 +286,23 @@ def cmd_formats(args: argparse.Namespace, catalog: Catalog) -> int:
     return 0
 
 
+def cmd_locate(args: argparse.Namespace, catalog: Catalog) -> int:
+    from llmcalc_tui import paths, resources
+
+    where = {
+        "config": paths.config_dir,
+        "data": paths.data_dir,
+        "scenarios": paths.scenarios_dir,
+        "themes": paths.user_themes_dir,
+        "catalogs": paths.user_catalogs_dir,
+        "builtin-catalogs": resources.catalogs_dir,
+    }[args.thing]()
+    print(where)
+    return 0
+
+
 COMMANDS = {
+    "locate": cmd_locate,
     "estimate": cmd_estimate,
     "fit": cmd_fit,
     "models": cmd_models,

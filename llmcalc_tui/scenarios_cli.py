@@ -12,6 +12,7 @@ from llmcalc_tui.cli import (
     OneLineParser,
     UsageError,
     add_workload_options,
+    identifier,
     fail,
     print_json,
     scenario_from_args,
@@ -46,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
 
     p = actions.add_parser("save", help="save an estimate setup under a name (replaces that name; old version kept as .bak)")
     p.add_argument("name", help="display name; spaces, unicode and slashes are fine")
-    add_workload_options(p)
+    p.add_argument("--model", "-m", type=identifier("--model"), help="model id (required unless --from is given)")
+    add_workload_options(p, with_model=False)
     p.add_argument("--from", dest="base", metavar="NAME", help="start from this saved scenario's inputs")
     p.add_argument("--notes", help="free text saved with the scenario")
     p.add_argument("--json", action="store_true", help="print {name, path} as JSON")
@@ -124,6 +126,8 @@ def _attach_bands(est: Estimate, catalog: Catalog) -> Estimate:
 @_subcommand("save")
 def cmd_save(args: argparse.Namespace, catalog: Catalog) -> int:
     store = ScenarioStore()
+    if not args.model and not args.base:
+        raise UsageError("--model is required unless --from NAME is given")
     base = store.load(args.base).scenario if args.base else None
     scenario = scenario_from_args(args, base)
     stale = unknown_ids(scenario, catalog)

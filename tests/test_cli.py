@@ -120,3 +120,19 @@ def test_console_script_runs_without_traceback():
     proc = subprocess.run([sys.executable, "-m", "llmcalc_tui", "estimate", "--model", "nope"], capture_output=True,
                           text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_locate_honours_overrides(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("LLMCALC_DATA_DIR", str(tmp_path / "d"))
+    code, out, _ = run(capsys, "locate", "scenarios")
+    assert code == 0 and out.strip() == str(tmp_path / "d" / "scenarios")
+
+
+def test_scenario_save_from_base_needs_no_model(capsys):
+    assert run(capsys, "scenarios", "save", "base", "--model", "llama-3.1-8b")[0] == 0
+    assert run(capsys, "scenarios", "save", "two gpus", "--from", "base", "--gpus", "2")[0] == 0
+    code, out, _ = run(capsys, "scenarios", "show", "two gpus", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["inputs"]["model"] == "llama-3.1-8b" and data["gpus"] == 2
+    code, _, err = run(capsys, "scenarios", "save", "nothing")
+    assert code == 2 and "--model is required" in err
