@@ -97,6 +97,19 @@ def _line_of(text: str, table: str, index: int, key: str | None) -> int | None:
     return start
 
 
+def toml_error_line(exc: Exception, text: str) -> int | None:
+    """Line of a TOML syntax error (the last line when the parser ran off the end)."""
+    line = getattr(exc, "lineno", None)
+    if line:
+        return int(line)
+    match = re.search(r"line (\d+)", str(exc))
+    if match:
+        return int(match.group(1))
+    if "end of document" in str(exc):
+        return max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+    return None
+
+
 def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogProblem]]:
     """Parse one catalog file into validated entries; problems name the path, line and field."""
     problems: list[CatalogProblem] = []
@@ -110,10 +123,7 @@ def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogProb
     except UnicodeDecodeError:
         return entries, [CatalogProblem(path, None, "", "not UTF-8 text")]
     except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        return entries, [
-            CatalogProblem(path, int(match.group(1)) if match else None, "", f"TOML syntax error: {exc}")
-        ]
+        return entries, [CatalogProblem(path, toml_error_line(exc, text), "", f"TOML syntax error: {exc}")]
     for key, value in data.items():
         if key not in TABLES:
             if key == "meta":
