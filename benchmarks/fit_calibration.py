@@ -1,6 +1,7 @@
 """Fit the engines' efficiency profiles to catalogs/benchmarks/calibration.toml.
 
-    python benchmarks/fit_calibration.py            # print fitted values and the error table
+    python benchmarks/fit_calibration.py [--write]   # print (and write to catalogs/engines.toml) the fit
+    python benchmarks/fit_calibration.py --cross-validate
 The fit is a coordinate descent on a few physically meaningful constants per engine (achieved
 bandwidth and compute per hardware class, per-layer launch overhead, KV-read and MoE efficiency,
 roofline sharpness), minimising the median absolute log error of each metric group divided by its
@@ -22,6 +23,8 @@ from llmcalc_tui.resources import benchmarks_dir
 PARAMS = [
     (("llama.cpp", "ollama"), "decode_bandwidth_efficiency", None),
     (("llama.cpp", "ollama"), "layer_overhead_us", None),
+    (("llama.cpp",), "step_overhead_ms", None),
+    (("llama.cpp", "ollama"), "backend_compute_efficiency", "datacenter:nvidia"),
     (("llama.cpp", "ollama"), "backend_layer_overhead_us", "apple"),
     (("llama.cpp", "ollama"), "backend_layer_overhead_us", "cpu"),
     (("llama.cpp", "ollama"), "backend_layer_overhead_us", "edge"),
@@ -48,7 +51,7 @@ BOUNDS = {
     "decode_bandwidth_efficiency": (0.5, 0.92), "prefill_compute_efficiency": (0.05, 1.0),
     "batched_compute_efficiency": (0.05, 1.0), "kv_bandwidth_efficiency": (0.3, 1.2),
     "roofline_sharpness": (1.0, 16.0), "moe_compute_efficiency": (0.1, 2.0),
-    "layer_overhead_us": (0.0, 5000.0), "backend_layer_overhead_us": (0.0, 5000.0),
+    "layer_overhead_us": (0.0, 5000.0), "step_overhead_ms": (0.0, 20.0), "backend_layer_overhead_us": (0.0, 5000.0),
     "backend_efficiency": (0.1, 1.5), "backend_compute_efficiency": (0.05, 2.0),
 }
 
@@ -130,6 +133,39 @@ def cross_validate(catalog, measurements) -> None:
         print(f"  {group:22s} {statistics.median(errors):6.1%}  ({len(errors)} points)")
 
 
+def write_engines(catalog) -> None:
+    """Write the fitted constants back into catalogs/engines.toml, editing only the fitted keys."""
+    import re
+
+    from llmcalc_tui.resources import catalogs_dir
+
+    path = catalogs_dir() / "engines.toml"
+    text = path.read_text()
+    for engine_id in sorted({e for engines, _, _ in PARAMS for e in engines}):
+        engine = catalog.engines[engine_id]
+        start = text.index(f'id = "{engine_id}"')
+        end = text.find("[[engine]]", start)
+        end = len(text) if end < 0 else end
+        block = text[start:end]
+        for engines, attr, _ in PARAMS:
+            if engine_id not in engines:
+                continue
+            value = getattr(engine, attr)
+            if isinstance(value, dict):
+                rendered = "{ " + ", ".join(
+                    f'{k if re.fullmatch(r"[a-z0-9_-]+", k) else chr(34) + k + chr(34)} = {v:.3g}'
+                    for k, v in value.items()) + " }"
+            else:
+                rendered = f"{value:.3g}"
+            line = f"{attr} = {rendered}"
+            if re.search(rf"^{attr} = .*$", block, flags=re.M):
+                block = re.sub(rf"^{attr} = .*$", line, block, flags=re.M)
+            else:
+                block = block.rstrip("\n") + "\n" + line + "\n\n"
+        text = text[:start] + block + text[end:]
+    path.write_text(text)
+
+
 def main() -> None:
     measurements = load_measurements(benchmarks_dir() / "calibration.toml")
     catalog = load_builtin()
@@ -137,6 +173,8 @@ def main() -> None:
         cross_validate(catalog, measurements)
         return
     catalog = fit(catalog, measurements)
+    if "--write" in sys.argv:
+        write_engines(catalog)
     for param in PARAMS:
         engines, attr, key = param
         print(f"{'/'.join(engines):20s} {attr}{'[' + key + ']' if key else ''} = {get(catalog, param):.4g}")

@@ -113,6 +113,33 @@ def scenario(point: dict) -> tuple[dict, str]:
     return out, "; ".join(note)
 
 
+SCOREBOARD = [  # (hardware id, metric, value): llama.cpp CUDA scoreboard values quoted in the notes of the
+    # lcpp-cuda-* points ("RTX 4090 pp512 ~14771, tg128 ~189.0; H100 ~11263/280.7; A100 ~5286/200.9;
+    # RTX 5090 ~14970/300.4"), Llama 2 7B Q4_0, llama-bench -ngl 99.
+    ("rtx-4090", "prefill_tok_s", 14771.0), ("rtx-4090", "decode_tok_s_single", 189.0),
+    ("h100-sxm", "prefill_tok_s", 11263.0), ("h100-sxm", "decode_tok_s_single", 280.7),
+    ("a100-80gb-sxm", "prefill_tok_s", 5286.0), ("rtx-5090", "decode_tok_s_single", 300.4),
+]
+
+
+def scoreboard_points(points: list[dict]) -> list[dict]:
+    """Extra points from values the source's notes quote; each cites the point it came from."""
+    template = next(p for p in points if p["id"] == "lcpp-cuda-a100-llama2_7b-q4_0-tg128")
+    extra = []
+    for hw, metric, value in SCOREBOARD:
+        entry = {k: v for k, v in template.items() if k not in ("scenario", "mapping_notes")}
+        tag = "pp512" if metric == "prefill_tok_s" else "tg128"
+        entry["id"] = f"lcpp-notes-{hw}-llama2_7b-q4_0-{tag}"
+        entry["metric"] = metric
+        entry["value"] = value
+        entry["isl"], entry["osl"] = (512, 0) if tag == "pp512" else (0, 128)
+        entry["notes"] = "Value quoted in the PROVENANCE note of " + template["id"] + ". " + template["notes"]
+        entry["scenario"] = dict(template["scenario"], hardware=hw,
+                                 input_tokens=512 if tag == "pp512" else 1, output_tokens=1 if tag == "pp512" else 128)
+        extra.append(entry)
+    return extra
+
+
 def main(path: str) -> None:
     data = tomllib.loads(Path(path).read_text())
     points = []
@@ -125,6 +152,7 @@ def main(path: str) -> None:
         if "S_TG" in p.get("notes", ""):
             entry["predict"] = "decode_total"
         points.append(entry)
+    points.extend(scoreboard_points(points))
     header = (
         "# Published measurements llmcalc is calibrated and validated against.\n"
         f"# Copied from {path} with their sources; each [point.scenario] is the catalog scenario it maps to\n"

@@ -9,7 +9,7 @@ from llmcalc_tui.resources import benchmarks_dir
 
 def test_every_measurement_maps_to_a_scenario():
     measurements = load_measurements(benchmarks_dir() / "calibration.toml")
-    assert len(measurements) == 69
+    assert len([m for m in measurements if not m.id.startswith('lcpp-notes-')]) == 69
     results = run(measurements, load_builtin())
     assert [r.measurement.id for r in results if r.problem] == []
 

@@ -1,0 +1,104 @@
+"""Keystroke-to-repaint latency of the app: median and p95 at 80x24 and 200x60 (not a timed test).
+
+Run: .venv/bin/python benchmarks/bench_tui.py [--keys N]
+
+Each sample presses one key in a form field and measures the time from sending the key to
+the end of the last screen update it caused: the key is handled, the estimate, grid and API
+comparison are recomputed, the widgets re-render and the compositor's update is turned into
+terminal output (the bytes a real terminal would receive). The pilot's own idle-waiting is
+not counted: time stops at the last frame, not when the pilot notices the app is idle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+async def measure(size: tuple[int, int], keys: int, field: str, page: str | None) -> list[float]:
+    from textual.widgets import Input
+
+    from llmcalc_tui.app import make_app
+
+    app = make_app(theme="llmcalc-dark", remember_ui_state=False)
+    samples: list[float] = []
+    frames: list[float] = []
+    original_display = app._display
+
+    def display(screen, renderable) -> None:
+        original_display(screen, renderable)
+        if renderable is not None and hasattr(renderable, "render_segments"):
+            renderable.render_segments(app.console)  # what a terminal driver would write
+        frames.append(time.perf_counter())
+
+    app._display = display  # type: ignore[method-assign]
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        if page:
+            await pilot.press(page)
+            await pilot.pause()
+        widget = screen.query_one(f"#field-{field}", Input)
+        widget.focus()
+        await pilot.pause()
+        widget.value = "2000" if field != "gpus" else "1"
+        widget.cursor_position = len(widget.value)
+        await pilot.pause()
+        # Alternate typing and deleting a digit: every key changes the workload, so the
+        # estimate, the grid (69 entries) and the comparison are all recomputed.
+        sequence = ["backspace", "0"] if field != "gpus" else ["backspace", "2", "backspace", "1"]
+        for n in range(keys):
+            key = sequence[n % len(sequence)]
+            frames.clear()
+            start = time.perf_counter()
+            await pilot.press(key)
+            await pilot.pause()
+            await pilot.pause()
+            if frames:
+                samples.append((frames[-1] - start) * 1000)
+        assert not screen.state.errors, screen.state.errors
+    return samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keys", type=int, default=60, help="key presses per case")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["LLMCALC_DATA_DIR"] = str(Path(tmp) / "data")
+        os.environ["LLMCALC_CONFIG_DIR"] = str(Path(tmp) / "config")
+        os.environ.pop("NO_COLOR", None)
+        cases = [
+            ((80, 24), "input_tokens", None, "80x24, Setup page, typing input tokens"),
+            ((80, 24), "input_tokens", "f4", "80x24, Grid page visible, typing input tokens"),
+            ((200, 60), "input_tokens", None, "200x60, all panes visible, typing input tokens"),
+            ((200, 60), "gpus", None, "200x60, all panes visible, typing GPU count"),
+        ]
+        print(f"keystroke -> repaint, {args.keys} keys per case (ms)")
+        print(f"{'case':<50} {'median':>8} {'p95':>8} {'max':>8}")
+        worst = 0.0
+        for size, field, page, label in cases:
+            samples = asyncio.run(measure(size, args.keys, field, page))
+            samples = samples[2:]  # the first presses warm caches
+            p95 = percentile(samples, 95)
+            worst = max(worst, p95)
+            print(f"{label:<50} {statistics.median(samples):8.1f} {p95:8.1f} {max(samples):8.1f}")
+        print(f"budget 50 ms: {'OK' if worst < 50 else 'OVER'} (worst p95 {worst:.1f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
