@@ -412,11 +412,11 @@ GRID_COLUMNS: tuple[GridColumn, ...] = (
     GridColumn("name", "Hardware"),
     GridColumn("fit", "Fit"),
     GridColumn("gpus", "GPUs"),
-    GridColumn("max_batch", "Max batch", descending_first=True),
-    GridColumn("max_context", "Max ctx", descending_first=True),
+    GridColumn("max_batch", "Batch", descending_first=True),
+    GridColumn("max_context", "Context", descending_first=True),
     GridColumn("tok_s", "tok/s", descending_first=True),
     GridColumn("usd_1m", "$/1M out"),
-    GridColumn("mem", "GiB/GPU"),
+    GridColumn("mem", "GiB"),
     GridColumn("kind", "Kind"),
 )
 """Grid columns in display order; keys 1-9 sort by them."""

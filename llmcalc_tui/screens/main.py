@@ -1,0 +1,425 @@
+"""MainScreen: owns the one AppState; the form edits it, results, grid and comparison show it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Select, Tab, Tabs
+
+from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.core.scenario import Scenario
+from llmcalc_tui.export import export_scenarios
+from llmcalc_tui.messages import FieldEdited, HardwareChosen, PickRequested
+from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError, unknown_ids
+from llmcalc_tui.screens.compare import Candidate, CompareScreen
+from llmcalc_tui.screens.confirm import ConfirmScreen
+from llmcalc_tui.screens.export import ExportScreen
+from llmcalc_tui.screens.help import HelpScreen
+from llmcalc_tui.screens.open_scenario import OpenScenarioScreen
+from llmcalc_tui.screens.pick import PickScreen
+from llmcalc_tui.screens.save_scenario import NameChoice, SaveScenarioScreen
+from llmcalc_tui.state import (
+    FIELD_SPECS,
+    FIELDS,
+    AppState,
+    api_model_options,
+    apply_edit,
+    apply_edits,
+    hardware_edits,
+    hardware_options,
+    load_scenario,
+    mark_saved,
+    model_options,
+    reset,
+)
+from llmcalc_tui.widgets.api_compare import ApiComparePanel
+from llmcalc_tui.widgets.compat_grid import CompatGrid, GridPane
+from llmcalc_tui.widgets.form_pane import ApiPane, CostPane, DeploymentPane, FormPane, ModelPane, WorkloadPane
+from llmcalc_tui.widgets.results import ResultsPanel, SummaryBar, setup_words
+from llmcalc_tui.widgets.text_block import TextBlock
+
+PAGES = ("setup", "results", "grid", "api")
+"""Pages of the narrow layout, in tab order."""
+PAGE_TITLES = {"setup": "Setup F2", "results": "Results F3", "grid": "Grid F4", "api": "vs API F6"}
+WIDE_MIN_WIDTH = 120
+"""From this many columns the form, results and grid show side by side."""
+LOCAL_ONLY = ("electricity_usd_per_kwh", "utilisation", "lifetime_years")
+CLOUD_ONLY = ("cloud_usd_per_hour",)
+PICK_TITLES = {"model": "Pick a model (open and API)", "hardware": "Pick hardware", "api_model": "Pick an API model"}
+
+
+class PageTabs(Tabs, can_focus=False):
+    """The page strip of the narrow layout; F2-F6 switch pages, so it never takes the focus."""
+
+
+class MainScreen(Screen[None]):
+    """The calculator: form, live results, hardware grid and API comparison."""
+
+    BINDINGS = [
+        Binding("ctrl+q", "app.quit", "Quit", id="quit-app", tooltip="Quit llmcalc"),
+        Binding("f1", "show_help", "Help", id="show-help", tooltip="Keys and how the calculator works"),
+        Binding("ctrl+s", "save_scenario", "Save", id="save-scenario", tooltip="Save the scenario under a name"),
+        Binding("ctrl+o", "open_scenario", "Open", id="open-scenario",
+                tooltip="Open, rename, duplicate or delete saved scenarios"),
+        Binding("ctrl+r", "reset_scenario", "Reset", id="reset-scenario", tooltip="Back to the default scenario"),
+        Binding("f7", "compare_scenarios", "Compare", id="compare-scenarios",
+                tooltip="Compare 2 to 4 scenarios side by side"),
+        Binding("f8", "export_scenario", "Export", id="export-scenario",
+                tooltip="Export the scenario as Markdown, CSV or JSON"),
+        Binding("f9", "copy_summary", "Copy", id="copy-summary",
+                tooltip="Copy the scenario and results as Markdown (OSC 52)"),
+        Binding("ctrl+t", "app.change_theme", "Theme", id="change-theme", tooltip="Pick a theme"),
+        Binding("f2", "show_page('setup')", "Setup", id="focus-form", tooltip="Go to the form"),
+        Binding("f3", "show_page('results')", "Results", id="focus-results", tooltip="Go to the results"),
+        Binding("f4", "show_page('grid')", "Grid", id="focus-grid", tooltip="Go to the hardware grid"),
+        Binding("f6", "show_page('api')", "vs API", id="focus-api", tooltip="Go to the API comparison"),
+        Binding("f5", "open_scenario", "Scenarios", show=False, id="focus-scenarios",
+                tooltip="Open the saved scenarios"),
+    ]
+    HELP = "Type in the form; results, grid and the API comparison update on every keystroke."
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_MIN_WIDTH, "-wide")]
+
+    state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
+    """The one state store of the app."""
+    dirty: reactive[bool] = reactive(False, repaint=False)
+    """Whether the form differs from the loaded or saved scenario (the title marks it with *)."""
+    page: reactive[str] = reactive("setup", init=False, repaint=False)
+    """Page shown in the narrow layout."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        state: AppState,
+        *,
+        store: ScenarioStore,
+        start_scenario: Scenario | None = None,
+        open_on_start: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.catalog = catalog
+        """Catalog every estimate uses."""
+        self.store = store
+        """Saved scenarios."""
+        self.start_scenario = start_scenario
+        """What ctrl+r resets to (None: the built-in defaults)."""
+        self.set_reactive(MainScreen.state, state)
+        self.set_reactive(MainScreen.dirty, state.dirty)
+        self.open_on_start = open_on_start
+        """Saved scenario to open once the screen is up."""
+        self._last_form_focus: Widget | None = None
+
+    # ------------------------------------------------------------------ compose
+
+    def compose(self) -> ComposeResult:
+        state = self.state
+        assert state is not None
+        raw = state.raw
+        yield TextBlock("", id="title-bar", wrap=False)
+        yield PageTabs(*(Tab(PAGE_TITLES[p], id=f"tab-{p}") for p in PAGES), id="page-tabs")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="page-setup", classes="page", can_focus=False):
+                with Horizontal(id="form-columns"):
+                    with Vertical(id="form-left", classes="form-column"):
+                        yield ModelPane(self.catalog, raw, id="pane-model").data_bind(MainScreen.state)
+                        yield WorkloadPane(self.catalog, raw, id="pane-workload").data_bind(MainScreen.state)
+                        yield DeploymentPane(self.catalog, raw, id="pane-deployment").data_bind(MainScreen.state)
+                    with Vertical(id="form-right", classes="form-column"):
+                        yield CostPane(self.catalog, raw, id="pane-cost").data_bind(MainScreen.state)
+                        yield ApiPane(self.catalog, raw, id="pane-api").data_bind(MainScreen.state)
+            with Vertical(id="right"):
+                with Horizontal(id="top"):
+                    yield ResultsPanel(id="page-results", classes="page").data_bind(MainScreen.state)
+                    yield ApiComparePanel(id="page-api", classes="page").data_bind(MainScreen.state)
+                yield GridPane(id="page-grid", classes="page").data_bind(MainScreen.state)
+        yield SummaryBar(id="summary").data_bind(MainScreen.state)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._apply_page(self.page)
+        self._update_chrome(self.state)
+        self.query_one("#field-model").focus()
+        if self.open_on_start:
+            self.open_named(self.open_on_start)
+
+    # ------------------------------------------------------------------ state
+
+    def watch_state(self, state: AppState | None) -> None:
+        self._update_chrome(state)
+
+    def _update_chrome(self, state: AppState | None) -> None:
+        if state is None:
+            return
+        self.dirty = state.dirty
+        name = state.loaded_name or "unsaved scenario"
+        marker = " *" if state.dirty and state.loaded_name else ""
+        est = state.estimate
+        setup = setup_words(est) if est is not None else ""
+        if state.errors:
+            field, message = next(iter(state.errors.items()))
+            label = FIELD_SPECS[field].label if field in FIELD_SPECS else field
+            setup = f"✗ {label}: {message}"
+        self.query_one("#title-bar", TextBlock).show(f" llmcalc · {name}{marker} · {setup}")
+        self.sub_title = f"{name}{marker}"
+        deployment = est.deployment if est is not None else "local"
+        inactive = {"local": CLOUD_ONLY, "cloud": LOCAL_ONLY}.get(deployment, LOCAL_ONLY + CLOUD_ONLY)
+        self.query_one(CostPane).set_inactive(inactive)
+
+    def edit(self, edits: Mapping[str, str]) -> None:
+        """Apply edits that did not come from typing: show them in the form, then recompute."""
+        self.write_form(edits)
+        assert self.state is not None
+        self.state = apply_edits(self.state, edits, self.catalog)
+
+    def write_form(self, raw: Mapping[str, str]) -> None:
+        """Put texts into the fields without the fields posting them back."""
+        with self.prevent(Input.Changed, Select.Changed):
+            for pane in self.query(FormPane):
+                pane.write_values(raw)
+
+    @on(FieldEdited)
+    def _field_edited(self, message: FieldEdited) -> None:
+        message.stop()
+        assert self.state is not None
+        self.state = apply_edit(self.state, message.field, message.raw, self.catalog)
+
+    @on(HardwareChosen)
+    def _hardware_chosen(self, message: HardwareChosen) -> None:
+        message.stop()
+        assert self.state is not None
+        edits = hardware_edits(self.state, message.row, self.catalog)
+        self.edit(edits)
+        self.notify(f"Hardware: {edits['gpus']} x {message.row.name} ({edits['engine']})", timeout=3)
+
+    @on(PickRequested)
+    def _pick_requested(self, message: PickRequested) -> None:
+        message.stop()
+        self.open_picker(message.field, message.text)
+
+    def open_picker(self, field: str, text: str = "") -> None:
+        """Show the filterable list for a picker field; the choice goes into the form."""
+        options = {
+            "model": model_options,
+            "hardware": hardware_options,
+            "api_model": api_model_options,
+        }[field](self.catalog)
+
+        def chosen(value: str | None) -> None:
+            if value is not None:
+                self.set_field(field, value)
+            self.query_one(f"#field-{field}").focus()
+
+        self.app.push_screen(PickScreen(PICK_TITLES[field], options, text), chosen)
+
+    def set_field(self, field: str, value: str) -> None:
+        """Set one field from outside the form (pickers, palette commands)."""
+        self.edit({field: value})
+
+    # ------------------------------------------------------------------ pages and focus
+
+    @on(Tabs.TabActivated, "#page-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        page = (event.tab.id or "tab-setup").removeprefix("tab-")
+        if page != self.page:
+            self.page = page
+
+    def watch_page(self, page: str) -> None:
+        self._apply_page(page)
+
+    def _apply_page(self, page: str) -> None:
+        for name in PAGES:
+            self.set_class(name == page, f"-page-{name}")
+        tabs = self.query_one(PageTabs)
+        if tabs.active != f"tab-{page}":
+            tabs.active = f"tab-{page}"
+
+    def on_descendant_focus(self, event) -> None:
+        widget = event.widget
+        if isinstance(widget, (Input, Select)) and widget.id and widget.id.startswith("field-"):
+            self._last_form_focus = widget
+
+    def action_show_page(self, page: str) -> None:
+        """Show a page (narrow layout) and focus it."""
+        self.page = page
+        self.call_after_refresh(self._focus_page, page)
+
+    def _focus_page(self, page: str) -> None:
+        if page == "setup":
+            target = self._last_form_focus or self.query_one("#field-model")
+        elif page == "results":
+            target = self.query_one(ResultsPanel)
+        elif page == "grid":
+            target = self.query_one(CompatGrid)
+        else:
+            target = self.query_one(ApiComparePanel)
+        target.focus()
+
+    # ------------------------------------------------------------------ scenarios
+
+    def action_save_scenario(self) -> None:
+        """Ask for a name and save the scenario under it."""
+        state = self.state
+        assert state is not None
+        if state.errors:
+            fields = ", ".join(sorted(state.errors))
+            self.notify(f"Fix the marked field(s) first: {fields}", severity="error")
+            return
+        try:
+            existing = self.store.names()
+        except ScenarioStoreError as exc:
+            self.notify(exc.message, severity="error")
+            existing = []
+        suggestion = state.loaded_name or self._suggested_name(state)
+
+        def done(choice: NameChoice | None) -> None:
+            if choice is None:
+                return
+            self.save_as(choice.name, choice.notes)
+
+        self.app.push_screen(
+            SaveScenarioScreen("Save scenario as", suggestion, existing=existing, ask_notes=True), done
+        )
+
+    def save_as(self, name: str, notes: str = "") -> bool:
+        """Save the current scenario under `name`; True when it was written."""
+        assert self.state is not None
+        try:
+            path = self.store.save(name, self.state.scenario, notes)
+        except ScenarioStoreError as exc:
+            self.notify(exc.message, severity="error")
+            return False
+        self.state = mark_saved(self.state, name)
+        self.notify(f"Saved {name!r} to {path}")
+        return True
+
+    @staticmethod
+    def _suggested_name(state: AppState) -> str:
+        s = state.scenario
+        weights = f" {s.weights}" if s.weights else ""
+        return f"{s.model}{weights} on {s.gpus}x {s.hardware}"
+
+    def action_open_scenario(self) -> None:
+        """Show the saved scenarios; the one chosen replaces the form."""
+
+        def done(slug: str | None) -> None:
+            if slug is not None:
+                self.open_named(slug)
+
+        self.app.push_screen(OpenScenarioScreen(self.store), done)
+
+    def open_named(self, name: str) -> bool:
+        """Load a saved scenario into the form; ids the catalog lacks are marked, the rest estimated."""
+        try:
+            saved = self.store.load(name)
+        except ScenarioStoreError as exc:
+            self.notify(exc.message, severity="error")
+            return False
+        unknown = unknown_ids(saved.scenario, self.catalog)
+        assert self.state is not None
+        self.state = load_scenario(self.state, saved.scenario, self.catalog, saved.name, unknown)
+        self.write_form(self.state.raw)
+        if unknown:
+            fields = ", ".join(unknown)
+            self.notify(f"Opened {saved.name!r}: {fields} no longer in the catalog (marked)", severity="warning")
+        else:
+            self.notify(f"Opened {saved.name!r}", timeout=3)
+        return True
+
+    def action_reset_scenario(self) -> None:
+        """Back to the default scenario (asks first when there are unsaved changes)."""
+        assert self.state is not None
+
+        def do_reset(confirmed: bool | None = True) -> None:
+            if not confirmed:
+                return
+            assert self.state is not None
+            self.state = reset(self.state, self.catalog, self.start_scenario)
+            self.write_form(self.state.raw)
+            self.notify("Reset to the default scenario", timeout=3)
+
+        if self.state.dirty:
+            self.app.push_screen(ConfirmScreen("Discard the changes and reset to the default scenario?", "Reset"),
+                                 do_reset)
+        else:
+            do_reset()
+
+    def current_candidate(self) -> Candidate:
+        """The scenario being edited, as a comparison/export entry."""
+        state = self.state
+        assert state is not None
+        label = (state.loaded_name or "current") + (" *" if state.dirty and state.loaded_name else "")
+        error = None
+        if state.errors:
+            error = "; ".join(f"{k}: {v}" for k, v in state.errors.items()) + " (results are the last good ones)"
+        return Candidate("current", label, state.scenario, state.estimate, None if state.estimate else error)
+
+    def action_compare_scenarios(self) -> None:
+        """Compare the current scenario with saved ones."""
+        self.app.push_screen(CompareScreen(self.store, self.catalog, self.current_candidate()))
+
+    def action_export_scenario(self) -> None:
+        """Export the current scenario and its results."""
+        candidate = self.current_candidate()
+        self.app.push_screen(ExportScreen([candidate.item], self.state.loaded_name if self.state and
+                                          self.state.loaded_name else "llmcalc-scenario"))
+
+    def action_copy_summary(self) -> None:
+        """Copy the scenario and its results as Markdown to the clipboard."""
+        text = export_scenarios([self.current_candidate().item], "md")
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the scenario as Markdown ({len(text):,} characters)", timeout=3)
+
+    # ------------------------------------------------------------------ help
+
+    def action_show_help(self) -> None:
+        """Show keys and help for the focused widget."""
+        self.app.push_screen(HelpScreen(self.help_text()))
+
+    def help_text(self) -> Text:
+        """Help: focused widget, keys, fields and terminal tips."""
+        text = Text()
+        focused = self.focused
+        widget_help = None
+        node = focused
+        while node is not None and widget_help is None:
+            widget_help = getattr(node, "HELP", None)
+            node = node.parent if node is not self else None
+        if widget_help:
+            text.append("Here\n", "bold")
+            text.append(f"{widget_help}\n\n")
+        text.append("Keys\n", "bold")
+        rows: list[tuple[str, str]] = [("ctrl+p", "Command palette (every action, models, hardware)")]
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            rows.append((self.app.get_key_display(binding), binding.tooltip or binding.description))
+        rows += [
+            ("tab / shift+tab", "Next / previous field"),
+            ("up / down", "Step a number (shift: x10); in Model, Hardware, API model: down opens the list"),
+            ("right", "Accept the grey completion of an id"),
+            ("enter", "Next field (an unknown id opens the list)"),
+        ]
+        for key, description in rows:
+            text.append(f"  {key:<16}", "bold")
+            text.append(f"{description}\n")
+        text.append("\nHardware grid (F4)\n", "bold")
+        text.append(f"  {CompatGrid.HELP}\n")
+        text.append("\nFields\n", "bold")
+        for spec in FIELDS:
+            text.append(f"  {spec.label:<12}", "bold")
+            text.append(f"{spec.help}\n")
+        text.append("\nTerminals\n", "bold")
+        text.append(
+            "  Every key here works over SSH and in tmux. If escape feels slow, set ESCDELAY=25 (and tmux's\n"
+            "  escape-time 10). Over SSH COLORTERM is often lost: TEXTUAL_COLOR_SYSTEM=truecolor or 256 helps.\n"
+            "  NO_COLOR=1 is honoured: fills and marks (█ ▓ ▒ ░, ✓ ! ✗) keep the results readable.\n"
+            "  Pick llmcalc-high-contrast with ctrl+t for the most legible colours.\n"
+        )
+        return text

@@ -1,0 +1,148 @@
+"""Side by side: the self-hosted setup against an API model for the same workload."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.style import Style
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from llmcalc_tui.widgets.text_block import TextBlock, is_hidden
+
+from llmcalc_tui.core.estimate import Estimate
+from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
+from llmcalc_tui.state import AppState, break_even_requests_per_minute, capacity_requests_per_minute
+
+Metric = tuple[str, Callable[[Estimate], float | None], Callable[[float | None], str], str]
+METRICS: tuple[Metric, ...] = (
+    ("TTFT", lambda e: e.timing.ttft_ms, fmt_duration_ms, "lower"),
+    ("TPOT", lambda e: e.timing.tpot_ms, fmt_duration_ms, "lower"),
+    ("end to end", lambda e: e.timing.end_to_end_ms, fmt_duration_ms, "lower"),
+    ("tok/s per req", lambda e: e.timing.decode_tok_s_per_sequence, fmt_rate, "higher"),
+    ("$/request", lambda e: e.cost.per_request, fmt_money, "lower"),
+    ("$/1M output", lambda e: e.cost.per_1m_output_tokens, fmt_money, "lower"),
+    ("$/month", lambda e: e.cost.per_month, fmt_money, "lower"),
+)
+"""Compared rows: label, value, formatter, which direction is better."""
+LABEL_WIDTH = 14
+VALUE_WIDTH = 16
+
+
+def best_side(a: float | None, b: float | None, better: str) -> int | None:
+    """0 or 1 for the better of two values, None when either is missing or they tie."""
+    if a is None or b is None or a == b:
+        return None
+    return 0 if (a < b) == (better == "lower") else 1
+
+
+class ApiComparePanel(VerticalScroll, can_focus=True):
+    """The chosen self-hosted setup and the chosen API model: latency, $/request and $/month."""
+
+    HELP = (
+        "Self-hosted against an API for the same workload. The API model, request rate and cached share "
+        "are in the form's 'Compare with API' section (F2). ✓ marks the better value of each row."
+    )
+    COMPONENT_CLASSES = {"api-compare--best", "api-compare--label", "api-compare--heading", "api-compare--note"}
+    DEFAULT_CSS = """
+    ApiComparePanel { height: 1fr; padding: 0 1; }
+    ApiComparePanel > .api-compare--best { color: $best-value; text-style: bold; }
+    ApiComparePanel > .api-compare--label { color: $text-muted; }
+    ApiComparePanel > .api-compare--heading { text-style: bold; }
+    ApiComparePanel > .api-compare--note { color: $text-muted; }
+    """
+
+    state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
+    """The screen's state (bound)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown: tuple[object, ...] = ()
+        self._pending = False
+
+    def on_show(self) -> None:
+        if self._pending and self.state is not None:
+            self.watch_state(self.state)
+
+    def compose(self) -> ComposeResult:
+        yield TextBlock("", id="api-table", wrap=False)
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._shown = ()
+        self.watch_state(self.state)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"api-compare--{name}", partial=True)
+
+    def watch_state(self, state: AppState | None) -> None:
+        if state is None:
+            return
+        if is_hidden(self):
+            self._pending = True
+            return
+        self._pending = False
+        shown = (state.estimate, state.api_estimate, state.api_error)
+        if len(self._shown) == 3 and all(a is b for a, b in zip(shown, self._shown)):
+            return
+        self._shown = shown
+        self.query_one("#api-table", TextBlock).show(self.render_table(state))
+
+    def render_table(self, state: AppState) -> Text:
+        """The comparison as aligned text."""
+        own, api = state.estimate, state.api_estimate
+        label_style, best_style = self._style("label"), self._style("best")
+        text = Text()
+        text.append("vs API", self._style("heading"))
+        if own is not None:
+            text.append(f"  {own.scenario.input_tokens:,} in / {own.scenario.output_tokens:,} out", label_style)
+        text.append("\n")
+        if own is None:
+            return text + Text("no self-hosted results yet", label_style)
+        own_name = "self-hosted" if own.hardware_id else own.model_name
+        api_name = api.model_name if api is not None else (state.scenario.api_model or "API")
+        text.append("".ljust(LABEL_WIDTH))
+        text.append(own_name[: VALUE_WIDTH - 1].ljust(VALUE_WIDTH), self._style("heading"))
+        text.append(api_name[: VALUE_WIDTH - 1], self._style("heading"))
+        text.append("\n")
+        setup = f"{own.gpus}x {own.hardware_id}" if own.hardware_id else "API"
+        provider = api.model_id if api is not None else "-"
+        text.append("setup".ljust(LABEL_WIDTH), label_style)
+        text.append(setup[: VALUE_WIDTH - 1].ljust(VALUE_WIDTH))
+        text.append(provider[: VALUE_WIDTH - 1])
+        text.append("\n")
+        for label, value, fmt, better in METRICS:
+            a = value(own)
+            b = value(api) if api is not None else None
+            best = best_side(a, b, better)
+            text.append(label.ljust(LABEL_WIDTH), label_style)
+            for side, number in ((0, a), (1, b)):
+                cell = fmt(number) + (" ✓" if best == side else "")
+                text.append(cell.ljust(VALUE_WIDTH) if side == 0 else cell, best_style if best == side else "")
+            text.append("\n")
+        rpm = own.scenario.requests_per_minute
+        text.append(f"$/month at {rpm:g} req/min\n", self._style("note"))
+        if state.api_error:
+            text.append(f"✗ API side: {state.api_error}\n", self._style("note"))
+        elif api is not None:
+            text.append_text(self._notes(own, api))
+        return text.rstrip() or text
+
+    def _notes(self, own: Estimate, api: Estimate) -> Text:
+        note = self._style("note")
+        text = Text()
+        break_even = break_even_requests_per_minute(own, api) if own.hardware_id else None
+        capacity = capacity_requests_per_minute(own) if own.hardware_id else None
+        if break_even is not None:
+            text.append(f"Self-hosting is cheaper above {break_even:,.1f} req/min\n", note)
+            if capacity is not None:
+                verdict = " (API stays cheaper)" if break_even > capacity else ""
+                text.append(f"One setup serves up to {capacity:,.1f} req/min{verdict}\n", note)
+        if api.timing.ttft_ms is None:
+            text.append("No published latency for this API endpoint\n", note)
+        for warning in api.warnings:
+            text.append(f"⚠ {warning}\n", note)
+        return text

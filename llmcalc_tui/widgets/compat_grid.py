@@ -1,0 +1,417 @@
+"""The hardware compatibility grid: every hardware entry against the scenario's workload.
+
+`CompatGrid` draws its rows itself (Textual's Line API) from cached strips, so a keystroke that
+changes every number repaints only the visible lines, in a few milliseconds, at any size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from llmcalc_tui.config import HARDWARE_KINDS
+from llmcalc_tui.core.compat import GridRow
+from llmcalc_tui.core.units import fmt_count, fmt_money
+from llmcalc_tui.messages import HardwareChosen
+from llmcalc_tui.state import GRID_COLUMNS, AppState, sort_grid
+from llmcalc_tui.widgets.text_block import TextBlock
+
+COLUMN_WIDTHS = {
+    "name": 22, "fit": 7, "gpus": 4, "max_batch": 6, "max_context": 7, "tok_s": 7, "usd_1m": 8, "mem": 5,
+    "kind": 11,
+}
+"""Column widths; the name column grows on wide terminals up to NAME_MAX_WIDTH."""
+RIGHT_ALIGNED = {"gpus", "max_batch", "max_context", "tok_s", "usd_1m", "mem"}
+NAME_MAX_WIDTH = 44
+"""Widest the hardware name column grows on wide terminals."""
+GAP = 2
+"""Spaces between columns."""
+FIT_CELL = {"ok": "✓ ok", "tight": "! tight", "no": "✗ no", "n/a": "n/a"}
+CURRENT_MARK = "▶ "
+COLUMN_KEYS = tuple(c.key for c in GRID_COLUMNS)
+GAP_TEXT = " " * GAP
+
+
+def row_cells(row: GridRow, current: bool) -> tuple[str, ...]:
+    """The texts of one grid row, in column order."""
+    fits = row.fits
+    return (
+        (CURRENT_MARK if current else "  ") + row.name,
+        FIT_CELL.get(row.fit_state, row.fit_state),
+        str(row.gpus_needed) if row.gpus_needed else "-",
+        f"{row.max_batch:,}" if fits else "-",
+        fmt_count(row.max_context) if fits else "-",
+        f"{row.decode_tok_s:,.1f}" if row.decode_tok_s else "-",
+        fmt_money(row.usd_per_1m_output_tokens) if row.usd_per_1m_output_tokens is not None else "-",
+        f"{row.capacity_per_gpu_gib:,.0f}",
+        row.kind,
+    )
+
+
+def fit_cell(text: str, width: int, right: bool) -> str:
+    """Text padded or cut (with an ellipsis) to exactly `width` cells."""
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else text[:width]
+    padding = " " * (width - length)
+    return padding + text if right else text + padding
+
+
+class CompatGrid(ScrollView, can_focus=True):
+    """Hardware × fit; sort with s / r / 1-9, filter kinds with f, enter makes a row the hardware."""
+
+    BINDINGS = [
+        Binding("enter", "choose", "Use", id="grid-use", key_display="enter",
+                tooltip="Make this row the scenario's hardware"),
+        Binding("s", "cycle_sort", "Sort", id="grid-sort", tooltip="Sort by the next column"),
+        Binding("r", "reverse_sort", "Reverse", id="grid-reverse", tooltip="Reverse the sort order"),
+        Binding("f", "cycle_kind(1)", "Kind", id="grid-kind",
+                tooltip="Show the next hardware kind (all, datacenter, ...)"),
+        Binding("F", "cycle_kind(-1)", "Kind back", show=False, id="grid-kind-back",
+                tooltip="Show the previous hardware kind"),
+        Binding("up", "cursor(-1)", "Up", show=False, id="grid-up", tooltip="Previous row"),
+        Binding("down", "cursor(1)", "Down", show=False, id="grid-down", tooltip="Next row"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="grid-page-up", tooltip="One page up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="grid-page-down", tooltip="One page down"),
+        Binding("home", "edge(0)", "First", show=False, id="grid-first", tooltip="First row"),
+        Binding("end", "edge(1)", "Last", show=False, id="grid-last", tooltip="Last row"),
+        Binding("left", "scroll_left", "Left", show=False, id="grid-left", tooltip="Scroll left"),
+        Binding("right", "scroll_right", "Right", show=False, id="grid-right", tooltip="Scroll right"),
+        *(
+            Binding(str(n + 1), f"sort_by({n})", f"Sort {c.header}", show=False, id=f"grid-sort-{n + 1}",
+                    tooltip=f"Sort by {c.header}")
+            for n, c in enumerate(GRID_COLUMNS)
+        ),
+    ]
+    HELP = (
+        "Every hardware entry with the fewest devices that fit the workload: fit state, GPUs needed, "
+        "max batch and context, decode tok/s per sequence, $ per 1M output tokens, GiB per device.\n"
+        "enter: use the row as the scenario's hardware · s: next sort column · r: reverse · "
+        "1-9: sort by column · f / F: next / previous hardware kind. ▶ marks the current hardware."
+    )
+    COMPONENT_CLASSES = {
+        "compat-grid--header", "compat-grid--cursor", "compat-grid--ok", "compat-grid--tight",
+        "compat-grid--no", "compat-grid--current", "compat-grid--muted",
+    }
+    DEFAULT_CSS = """
+    CompatGrid { height: 1fr; background: $surface; }
+    CompatGrid > .compat-grid--header { text-style: bold; color: $text-muted; background: $panel; }
+    CompatGrid > .compat-grid--cursor { background: $primary 30%; text-style: bold; }
+    CompatGrid:focus > .compat-grid--cursor { background: $primary 60%; }
+    CompatGrid:nocolor > .compat-grid--cursor { text-style: reverse; }
+    CompatGrid > .compat-grid--ok { color: $fit-ok; text-style: bold; }
+    CompatGrid > .compat-grid--tight { color: $fit-tight; text-style: bold; }
+    CompatGrid > .compat-grid--no { color: $fit-no; }
+    CompatGrid > .compat-grid--current { text-style: bold; }
+    CompatGrid > .compat-grid--muted { color: $text-muted; }
+    """
+
+    state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
+    """The screen's state (bound)."""
+    sort_key: reactive[str] = reactive("fit", init=False, repaint=False)
+    """Key of the column the rows are sorted by."""
+    sort_reverse: reactive[bool] = reactive(False, init=False, repaint=False)
+    """Whether the sort is the opposite of the column's natural order."""
+    kind: reactive[str | None] = reactive(None, init=False, repaint=False)
+    """Hardware kind shown (None: all)."""
+    cursor_row: reactive[int] = reactive(0, init=False, repaint=False)
+    """Index of the highlighted row."""
+
+    @dataclass
+    class ViewChanged(Message):
+        """The rows, their order or the filter changed; `description` says what is shown."""
+
+        description: str
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._rows: list[GridRow] = []
+        self._cells: list[tuple[str, ...]] = []
+        self._current = ""
+        self._widths: dict[str, int] = dict(COLUMN_WIDTHS)
+        self._strips: dict[tuple[object, ...], Strip] = {}
+        self._styles: dict[str, Style] = {}
+        self._combined: dict[tuple[Style, Style], Style] = {}
+        self._shown: tuple[object, ...] = ()
+        self._description = ""
+        self._pending = False
+
+    # ------------------------------------------------------------------ data
+
+    @property
+    def visible_rows(self) -> list[GridRow]:
+        """Rows in display order."""
+        return list(self._rows)
+
+    @property
+    def highlighted(self) -> GridRow | None:
+        """The row under the cursor."""
+        return self._rows[self.cursor_row] if 0 <= self.cursor_row < len(self._rows) else None
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._rebuild(force=True)
+
+    def on_show(self) -> None:
+        if self._pending:
+            self._rebuild(force=True)
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._styles.clear()
+        self._combined.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def watch_state(self) -> None:
+        self._rebuild()
+
+    def watch_sort_key(self) -> None:
+        self._rebuild()
+
+    def watch_sort_reverse(self) -> None:
+        self._rebuild()
+
+    def watch_kind(self) -> None:
+        self._rebuild()
+
+    def _hidden(self) -> bool:
+        node = self
+        while node is not None and node is not self.screen:
+            if not node.display:
+                return True
+            node = node.parent  # type: ignore[assignment]
+        return False
+
+    def _rebuild(self, force: bool = False) -> None:
+        """Bring the rows in line with the state, sort and filter (deferred while the grid is hidden)."""
+        state = self.state
+        if state is None:
+            return
+        if self._hidden() and not force:
+            self._pending = True
+            return
+        self._pending = False
+        current = state.scenario.hardware
+        shown = (state.grid, current, self.sort_key, self.sort_reverse, self.kind)
+        if not force and len(shown) == len(self._shown) and all(a is b or a == b for a, b in zip(shown, self._shown)):
+            return
+        previous = self.highlighted
+        self._shown = shown
+        self._rows = sort_grid(state.grid, self.sort_key, self.sort_reverse, self.kind)
+        self._cells = [row_cells(r, r.hardware == current) for r in self._rows]
+        self._current = current
+        ids = [r.hardware for r in self._rows]
+        keep = previous.hardware if previous is not None else current
+        if keep in ids:
+            self.set_reactive(CompatGrid.cursor_row, ids.index(keep))
+        else:
+            self.set_reactive(CompatGrid.cursor_row, 0 if not ids else min(self.cursor_row, len(ids) - 1))
+        self._update_virtual_size()
+        self.refresh()
+        self._announce()
+
+    def _update_virtual_size(self) -> None:
+        total = sum(self._widths.values()) + GAP * (len(self._widths) - 1) + 1
+        self.virtual_size = Size(total, len(self._rows) + 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        others = sum(w + GAP for k, w in COLUMN_WIDTHS.items() if k != "name") + 1
+        name_width = max(COLUMN_WIDTHS["name"], min(NAME_MAX_WIDTH, event.size.width - others))
+        if name_width != self._widths["name"]:
+            self._widths["name"] = name_width
+            self._strips.clear()
+            self._update_virtual_size()
+            self.refresh()
+
+    def _announce(self) -> None:
+        description = self.describe()
+        if description != self._description:
+            self._description = description
+            self.post_message(self.ViewChanged(description))
+
+    def describe(self) -> str:
+        """One line: how many rows, how many fit, the sort and the filter."""
+        fitting = sum(1 for r in self._rows if r.fits)
+        column = next((c for c in GRID_COLUMNS if c.key == self.sort_key), GRID_COLUMNS[1])
+        arrow = "↓" if column.descending_first != self.sort_reverse else "↑"
+        kind = self.kind or "all kinds"
+        return (f"{len(self._rows)} entries, {fitting} fit · {kind} (f) · sorted by {column.header} {arrow} "
+                "(s, r, 1-9) · enter: use")
+
+    # ------------------------------------------------------------------ drawing
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"compat-grid--{name}", partial=True)
+        return style
+
+    def _line(self, cells: tuple[str, ...], styles: list[Style | None], base: Style) -> Strip:
+        """One row as a strip; neighbouring plain cells share one segment."""
+        segments: list[Segment] = []
+        plain: list[str] = [" "]
+        for index, (key, text) in enumerate(zip(COLUMN_KEYS, cells)):
+            if index:
+                plain.append(GAP_TEXT)
+            cell = fit_cell(text, self._widths[key], key in RIGHT_ALIGNED)
+            style = styles[index]
+            if style is None:
+                plain.append(cell)
+                continue
+            segments.append(Segment("".join(plain), base))
+            plain = []
+            combined = self._combined.get((base, style))
+            if combined is None:
+                combined = self._combined[(base, style)] = base + style
+            segments.append(Segment(cell, combined))
+        if plain:
+            segments.append(Segment("".join(plain), base))
+        return Strip(segments)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            key: tuple[object, ...] = ("header", self._widths["name"])
+            strip = self._strips.get(key)
+            if strip is None:
+                header = tuple(c.header for c in GRID_COLUMNS)
+                strip = self._line(header, [None] * len(header), base + self._style("header"))
+                self._strips[key] = strip
+            return strip.crop_extend(scroll_x, scroll_x + width, base + self._style("header"))
+        index = y - 1 + scroll_y
+        if not 0 <= index < len(self._rows):
+            return Strip.blank(width, base)
+        cells = self._cells[index]
+        row = self._rows[index]
+        cursor = index == self.cursor_row
+        focused = self.has_focus
+        key = (cells, row.fit_state, cursor, cursor and focused, self._widths["name"])
+        strip = self._strips.get(key)
+        if strip is None:
+            line_style = base + self._style("cursor") if cursor else base
+            fit_name = row.fit_state if row.fit_state in ("ok", "tight", "no") else "muted"
+            styles: list[Style | None] = [None] * len(cells)
+            styles[0] = self._style("current") if row.hardware == self._current else None
+            styles[1] = self._style(fit_name)
+            styles[-1] = self._style("muted")
+            strip = self._line(cells, styles, line_style)
+            if len(self._strips) > 4000:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    # ------------------------------------------------------------------ cursor and actions
+
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._refresh_row(old)
+        self._refresh_row(new)
+        self._scroll_to_cursor()
+
+    def _refresh_row(self, index: int) -> None:
+        y = index - int(self.scroll_offset.y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False)
+        elif self.cursor_row >= top + visible:
+            self.scroll_to(y=self.cursor_row - visible + 1, animate=False)
+
+    def on_focus(self) -> None:
+        self._refresh_row(self.cursor_row)
+
+    def on_blur(self) -> None:
+        self._refresh_row(self.cursor_row)
+
+    def move_cursor(self, row: int) -> None:
+        """Highlight a row (clamped to the rows shown)."""
+        if self._rows:
+            self.cursor_row = max(0, min(len(self._rows) - 1, row))
+
+    def action_cursor(self, step: int) -> None:
+        """Move the highlight up or down."""
+        self.move_cursor(self.cursor_row + step)
+
+    def action_page(self, direction: int) -> None:
+        """Move the highlight a page."""
+        self.move_cursor(self.cursor_row + direction * max(1, self.scrollable_content_region.height - 2))
+
+    def action_edge(self, end: int) -> None:
+        """Highlight the first or last row."""
+        self.move_cursor(len(self._rows) - 1 if end else 0)
+
+    def action_choose(self) -> None:
+        """Make the highlighted row the scenario's hardware."""
+        row = self.highlighted
+        if row is not None:
+            self.post_message(HardwareChosen(row))
+
+    def on_click(self, event: events.Click) -> None:
+        index = event.y - 1 + int(self.scroll_offset.y)
+        if event.y >= 1 and 0 <= index < len(self._rows):
+            if index == self.cursor_row and event.chain > 1:
+                self.action_choose()
+            self.move_cursor(index)
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        keys = [c.key for c in GRID_COLUMNS]
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)] if self.sort_key in keys else keys[0]
+        self.sort_reverse = False
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort order."""
+        self.sort_reverse = not self.sort_reverse
+
+    def action_sort_by(self, index: int) -> None:
+        """Sort by column `index`; again on the same column reverses."""
+        key = GRID_COLUMNS[index].key
+        if key == self.sort_key:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_key = key
+            self.sort_reverse = False
+
+    def action_cycle_kind(self, step: int) -> None:
+        """Show the next (or previous) hardware kind; after the last comes all."""
+        kinds: list[str | None] = [None, *HARDWARE_KINDS]
+        position = kinds.index(self.kind) if self.kind in kinds else 0
+        self.kind = kinds[(position + step) % len(kinds)]
+
+
+class GridPane(Vertical):
+    """The grid with a line saying what it shows."""
+
+    DEFAULT_CSS = """
+    GridPane { height: 1fr; }
+    GridPane > #grid-caption { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
+    """The screen's state (bound)."""
+
+    def compose(self) -> ComposeResult:
+        yield TextBlock("", id="grid-caption", wrap=False)
+        yield CompatGrid(id="grid").data_bind(GridPane.state)
+
+    @on(CompatGrid.ViewChanged)
+    def _view_changed(self, event: CompatGrid.ViewChanged) -> None:
+        event.stop()
+        self.query_one("#grid-caption", TextBlock).show(event.description)

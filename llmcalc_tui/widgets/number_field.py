@@ -1,0 +1,81 @@
+"""NumberField: an Input for numbers that steps with the arrow keys."""
+
+from __future__ import annotations
+
+import math
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+
+STEADY_WIDTH = 128
+"""Virtual width form inputs report while their text is shorter, so typing never forces a layout pass."""
+
+
+class SteadyInput(Input):
+    """An Input whose virtual size stays the same while typing.
+
+    Input reports its text width as its virtual size; every change of that size reflows the whole
+    screen. Reporting at least STEADY_WIDTH cells keeps a keystroke down to a repaint of the field.
+    """
+
+    @property
+    def content_width(self) -> int:
+        return max(STEADY_WIDTH, super().content_width)
+
+
+class NumberField(SteadyInput):
+    """A compact Input for a number: up/down step by `step`, shift+up/down by ten steps."""
+
+    BINDINGS = [
+        Binding("up", "step(1)", "+1", show=False, id="step-up", tooltip="Increase by one step"),
+        Binding("down", "step(-1)", "-1", show=False, id="step-down", tooltip="Decrease by one step"),
+        Binding("shift+up", "step(10)", "+10", show=False, id="step-up-10", tooltip="Increase by ten steps"),
+        Binding("shift+down", "step(-10)", "-10", show=False, id="step-down-10", tooltip="Decrease by ten steps"),
+    ]
+    HELP = "Type a number. Up/down step it; shift+up/down step ten times as far."
+
+    def __init__(
+        self,
+        value: str = "",
+        *,
+        step: float = 1.0,
+        minimum: float = 0.0,
+        integer: bool = True,
+        placeholder: str = "",
+        id: str | None = None,
+        classes: str | None = None,
+        tooltip: str | None = None,
+    ) -> None:
+        super().__init__(value, placeholder=placeholder, id=id, classes=classes, compact=True)
+        self.step = step
+        """Amount one up/down press adds."""
+        self.minimum = minimum
+        """Lowest value stepping goes to."""
+        self.integer = integer
+        """Whether values are whole numbers."""
+        self.cursor_blink = False
+        if tooltip:
+            self.tooltip = tooltip
+
+    def action_step(self, times: int) -> None:
+        """Add `times` steps to the current value (ignored while the text is not a number)."""
+        text = self.value.strip().replace(",", "").replace("_", "")
+        percent = text.endswith("%")
+        if percent:
+            text = text[:-1].strip()
+        try:
+            current = float(text) if text else self.minimum
+        except ValueError:
+            self.app.bell()
+            return
+        if not math.isfinite(current):
+            return
+        step = self.step * (100 if percent else 1)
+        value = max(self.minimum * (100 if percent else 1), current + times * step)
+        if self.integer:
+            new = str(int(round(value)))
+        else:
+            new = f"{round(value, 6):g}"
+        self.value = new + ("%" if percent else "")
+        self.cursor_position = len(self.value)

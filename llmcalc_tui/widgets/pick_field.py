@@ -1,0 +1,50 @@
+"""PickField: an Input for a catalog id, with inline completion and a filterable list on down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual.binding import Binding
+from textual.suggester import SuggestFromList
+
+from llmcalc_tui.messages import PickRequested
+from llmcalc_tui.widgets.number_field import SteadyInput
+
+
+class PickField(SteadyInput):
+    """A compact Input for an id: suggestions complete as you type (right arrow accepts), down opens the list."""
+
+    BINDINGS = [
+        Binding("down", "open_list", "List", show=False, id="open-list", tooltip="Show the filterable list"),
+    ]
+    HELP = (
+        "Type an id or part of a name. The grey completion is accepted with the right arrow; "
+        "down opens a list filtered by what you typed."
+    )
+
+    def __init__(
+        self,
+        value: str,
+        choices: Iterable[str],
+        *,
+        field: str,
+        placeholder: str = "",
+        id: str | None = None,
+        tooltip: str | None = None,
+    ) -> None:
+        super().__init__(
+            value,
+            placeholder=placeholder,
+            suggester=SuggestFromList(list(choices), case_sensitive=False),
+            id=id,
+            compact=True,
+        )
+        self.field = field
+        """Form field this picker sets."""
+        self.cursor_blink = False
+        if tooltip:
+            self.tooltip = tooltip
+
+    def action_open_list(self) -> None:
+        """Ask the screen for the filterable list, seeded with the current text."""
+        self.post_message(PickRequested(self.field, self.value))

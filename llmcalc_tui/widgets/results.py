@@ -1,0 +1,260 @@
+"""Results: memory bar, latency and throughput, cost, warnings and assumptions; plus the summary line."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.reactive import reactive
+
+from llmcalc_tui.core.estimate import GIB, Estimate
+from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
+from llmcalc_tui.state import FIELD_SPECS, AppState
+from llmcalc_tui.widgets.memory_bar import FIT_TEXT, MemoryBar
+from llmcalc_tui.widgets.text_block import TextBlock, is_hidden
+
+LABEL_WIDTH = 12
+STACK_BELOW = 70
+"""Results narrower than this stack speed above cost instead of side by side."""
+
+
+def band_text(est: Estimate, key: str, fmt) -> str:
+    """' (low–high)' for a metric with an uncertainty band, else ''; a shared unit is written once."""
+    band = est.bands.get(key)
+    if band is None:
+        return ""
+    low, high = fmt(band.low), fmt(band.high)
+    low_number, _, low_unit = low.partition(" ")
+    _, _, high_unit = high.partition(" ")
+    if low_unit and low_unit == high_unit:
+        low = low_number
+    if high.endswith(" tok/s"):
+        high = high.removesuffix(" tok/s")
+    return f" ({low}–{high})"
+
+
+def metric_lines(rows: list[tuple[str, str]], label_style: Style, value_style: Style) -> Text:
+    """Aligned 'label  value' lines."""
+    text = Text()
+    for n, (label, value) in enumerate(rows):
+        if n:
+            text.append("\n")
+        text.append(label.ljust(LABEL_WIDTH), label_style)
+        text.append(value, value_style)
+    return text
+
+
+def deployment_words(est: Estimate) -> str:
+    """How the setup is paid for, in words."""
+    return {"local": "local (bought)", "cloud": "cloud (rented)", "api": "API"}.get(est.deployment, est.deployment)
+
+
+def setup_words(est: Estimate) -> str:
+    """'llama-3.1-70b fp8 on 2 x h100-sxm (vllm)' or the API model."""
+    if est.hardware_id is None:
+        return f"{est.model_name} (API)"
+    return f"{est.model_id} {est.weights_format} on {est.gpus} x {est.hardware_id} ({est.engine_id})"
+
+
+class ResultsPanel(VerticalScroll, can_focus=True):
+    """Everything the estimate says about the current scenario; scroll with the arrow keys."""
+
+    HELP = (
+        "Results of the scenario: memory per GPU against capacity, latency (TTFT, TPOT, end to end), "
+        "throughput and cost, then the warnings and assumptions behind them. When a field is invalid "
+        "the last good results stay and a banner names the field."
+    )
+    COMPONENT_CLASSES = {"results--label", "results--value", "results--warning", "results--assumption",
+                         "results--heading", "results--stale"}
+    DEFAULT_CSS = """
+    ResultsPanel { height: 1fr; padding: 0 1; }
+    ResultsPanel > .results--label { color: $text-muted; }
+    ResultsPanel > .results--value { color: $metric-accent; text-style: bold; }
+    ResultsPanel > .results--warning { color: $text-warning; }
+    ResultsPanel > .results--assumption { color: $text-muted; }
+    ResultsPanel > .results--heading { text-style: bold; }
+    ResultsPanel > .results--stale { color: $text-error; text-style: bold; }
+    ResultsPanel #results-context { height: 1; }
+    ResultsPanel #results-metrics { height: auto; margin-top: 1; }
+    ResultsPanel #results-speed, ResultsPanel #results-cost { width: 1fr; height: auto; }
+    ResultsPanel #results-speed { padding-right: 1; }
+    ResultsPanel #results-notes { margin-top: 1; height: auto; }
+    ResultsPanel.-stacked #results-metrics { layout: vertical; }
+    ResultsPanel.-stacked #results-cost { margin-top: 1; }
+    """
+
+    state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
+    """The screen's state (bound)."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._shown_estimate: Estimate | None = None
+        self._shown_errors: object = None
+        self._pending = False
+
+    def on_show(self) -> None:
+        if self._pending and self.state is not None:
+            self.watch_state(self.state)
+
+    def compose(self) -> ComposeResult:
+        yield TextBlock("", id="results-context", wrap=False)
+        yield MemoryBar(id="results-memory")
+        with Horizontal(id="results-metrics"):
+            yield TextBlock("", id="results-speed", wrap=False)
+            yield TextBlock("", id="results-cost", wrap=False)
+        yield TextBlock("", id="results-notes")
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def on_resize(self, event) -> None:
+        self.set_class(event.size.width < STACK_BELOW, "-stacked")
+
+    def _theme_changed(self, _theme: object) -> None:
+        self._shown_estimate = None
+        if self.state is not None:
+            self.watch_state(self.state)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"results--{name}", partial=True)
+
+    def watch_state(self, state: AppState | None) -> None:
+        if state is None:
+            return
+        if is_hidden(self):
+            self._pending = True
+            return
+        self._pending = False
+        est = state.estimate
+        if state.errors != self._shown_errors or est is not self._shown_estimate:
+            self._shown_errors = state.errors
+            self.query_one("#results-context", TextBlock).show(self._context(state))
+        if est is self._shown_estimate:
+            return
+        self._shown_estimate = est
+        self.query_one(MemoryBar).estimate = est
+        if est is None:
+            return
+        self.query_one("#results-speed", TextBlock).show(self._speed(est))
+        self.query_one("#results-cost", TextBlock).show(self._cost(est))
+        self.query_one("#results-notes", TextBlock).show(self._notes(est))
+
+    def _context(self, state: AppState) -> Text:
+        """One line: what the results are for, or why they are the last good ones."""
+        if state.errors:
+            first, message = next(iter(state.errors.items()))
+            label = FIELD_SPECS[first].label if first in FIELD_SPECS else first
+            more = f" (+{len(state.errors) - 1} more)" if len(state.errors) > 1 else ""
+            return Text(f"✗ {label}: {message}{more} — last good results below", self._style("stale"))
+        est = state.estimate
+        if est is None:
+            return Text("")
+        s = est.scenario
+        return Text(f"{setup_words(est)} · {s.input_tokens:,} in / {s.output_tokens:,} out", self._style("label"))
+
+    def _speed(self, est: Estimate) -> Text:
+        t = est.timing
+        heading = Text(f"Speed  batch {est.batch:,}\n", self._style("heading"))
+        rows = [
+            ("TTFT", fmt_duration_ms(t.ttft_ms) + band_text(est, "ttft_ms", fmt_duration_ms)),
+            ("TPOT", fmt_duration_ms(t.tpot_ms) + band_text(est, "tpot_ms", fmt_duration_ms)),
+            ("end to end", fmt_duration_ms(t.end_to_end_ms)),
+            ("prefill", fmt_rate(t.prefill_tok_s) + band_text(est, "prefill_tok_s", fmt_rate)),
+            ("decode/seq", fmt_rate(t.decode_tok_s_per_sequence) + band_text(est, "decode_tok_s", fmt_rate)),
+            ("total out", fmt_rate(t.output_tok_s_total) + band_text(est, "output_tok_s_total", fmt_rate)),
+        ]
+        return heading + metric_lines(rows, self._style("label"), self._style("value"))
+
+    def _cost(self, est: Estimate) -> Text:
+        c = est.cost
+        rpm = est.scenario.requests_per_minute
+        heading = Text(f"Cost  {deployment_words(est)}\n", self._style("heading"))
+        rows = [
+            ("per request", fmt_money(c.per_request)),
+            ("per 1M out", fmt_money(c.per_1m_output_tokens)),
+            ("per hour", fmt_money(c.per_hour)),
+            ("per month", fmt_money(c.per_month) + f" at {rpm:g} req/min"),
+        ]
+        body = metric_lines(rows, self._style("label"), self._style("value"))
+        return heading + body + Text(f"\n{c.basis}", self._style("assumption"))
+
+    def _notes(self, est: Estimate) -> Text:
+        text = Text()
+        for warning in est.warnings:
+            text.append(f"⚠ {warning}\n", self._style("warning"))
+        if est.assumptions:
+            text.append("Assumptions\n", self._style("heading"))
+            for assumption in est.assumptions:
+                text.append(f"• {assumption}\n", self._style("assumption"))
+        text.rstrip()
+        return text
+
+
+class SummaryBar(TextBlock):
+    """Two lines with the headline results, visible on every tab of the narrow layout."""
+
+    WRAP = False
+    COMPONENT_CLASSES = {"summary--ok", "summary--tight", "summary--no", "summary--value", "summary--label",
+                         "summary--error"}
+    DEFAULT_CSS = """
+    SummaryBar { height: 2; padding: 0 1; background: $panel; }
+    SummaryBar > .summary--ok { color: $fit-ok; text-style: bold; }
+    SummaryBar > .summary--tight { color: $fit-tight; text-style: bold; }
+    SummaryBar > .summary--no { color: $fit-no; text-style: bold; }
+    SummaryBar > .summary--value { color: $metric-accent; text-style: bold; }
+    SummaryBar > .summary--label { color: $text-muted; }
+    SummaryBar > .summary--error { color: $text-error; text-style: bold; }
+    """
+
+    state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
+    """The screen's state (bound)."""
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.watch_state(self.state))
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"summary--{name}", partial=True)
+
+    def watch_state(self, state: AppState | None) -> None:
+        if state is None:
+            return
+        self.show(self.summary(state))
+
+    def summary(self, state: AppState) -> Text:
+        """The two summary lines for a state."""
+        est = state.estimate
+        label, value = self._style("label"), self._style("value")
+        line1 = Text()
+        if est is None:
+            line1.append("no results", label)
+        else:
+            if est.memory is not None:
+                fit = est.fit_state if est.fit_state in ("ok", "tight", "no") else "ok"
+                line1.append(FIT_TEXT[est.fit_state], self._style(fit))
+                line1.append(f" {est.memory.per_gpu / GIB:,.1f}/{est.memory.capacity_per_gpu / GIB:,.0f} GiB", value)
+            else:
+                line1.append("API", value)
+            for name, text in (
+                ("TTFT", fmt_duration_ms(est.timing.ttft_ms)),
+                ("TPOT", fmt_duration_ms(est.timing.tpot_ms)),
+                ("", fmt_rate(est.timing.output_tok_s_total)),
+            ):
+                line1.append(" │ ", label)
+                if name:
+                    line1.append(f"{name} ", label)
+                line1.append(text, value)
+        line2 = Text()
+        if state.errors:
+            first, message = next(iter(state.errors.items()))
+            field_label = FIELD_SPECS[first].label if first in FIELD_SPECS else first
+            line2.append(f"✗ {field_label}: {message}", self._style("error"))
+        elif est is not None:
+            line2.append(fmt_money(est.cost.per_1m_output_tokens), value)
+            line2.append("/1M out │ ", label)
+            line2.append(fmt_money(est.cost.per_request), value)
+            line2.append("/req │ ", label)
+            line2.append(fmt_money(est.cost.per_hour), value)
+            line2.append("/h │ ", label)
+            line2.append(setup_words(est), label)
+        return Text("\n").join([line1, line2])

@@ -1,0 +1,538 @@
+"""Pilot tests: typing into the form, the grid, pickers, scenarios (save, reopen, compare, export), themes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, OptionList
+
+from llmcalc_tui import paths
+from llmcalc_tui.app import LlmCalcApp, make_app
+from llmcalc_tui.config import Settings
+from llmcalc_tui.core.scenario import Scenario
+from llmcalc_tui.messages import FieldEdited
+from llmcalc_tui.scenarios import ScenarioStore
+from llmcalc_tui.screens.compare import CompareScreen
+from llmcalc_tui.screens.confirm import ConfirmScreen
+from llmcalc_tui.screens.export import ExportScreen
+from llmcalc_tui.screens.help import HelpScreen
+from llmcalc_tui.screens.main import MainScreen
+from llmcalc_tui.screens.open_scenario import OpenScenarioScreen
+from llmcalc_tui.screens.pick import PickScreen
+from llmcalc_tui.screens.save_scenario import SaveScenarioScreen
+from llmcalc_tui.widgets.compat_grid import CompatGrid
+from llmcalc_tui.widgets.form_pane import FieldRow
+
+
+def new_app(**kwargs) -> LlmCalcApp:
+    kwargs.setdefault("theme", "llmcalc-dark")
+    return make_app(**kwargs)
+
+
+def main(app: LlmCalcApp) -> MainScreen:
+    screen = app.screen
+    assert isinstance(screen, MainScreen), screen
+    return screen
+
+
+async def type_into(pilot, field: str, text: str) -> None:
+    """Focus a form field, clear it and type, as a person would."""
+    widget = pilot.app.screen.query_one(f"#field-{field}", Input)
+    widget.focus()
+    await pilot.pause()
+    widget.value = ""
+    await pilot.press(*text) if text else None
+    await pilot.pause()
+
+
+async def test_typing_recomputes_and_posts_raw_text():
+    seen: list = []
+    app = new_app()
+    async with app.run_test(size=(100, 32), message_hook=seen.append) as pilot:
+        screen = main(app)
+        before = screen.state.estimate
+        await type_into(pilot, "input_tokens", "4096")
+        after = screen.state.estimate
+        assert screen.state.scenario.input_tokens == 4096
+        assert after.timing.ttft_ms > before.timing.ttft_ms
+        assert after.memory.kv_cache > before.memory.kv_cache
+        edits = [m for m in seen if isinstance(m, FieldEdited) and m.field == "input_tokens"]
+        assert edits and edits[-1].raw == "4096"
+        assert screen.dirty
+
+
+async def test_done_when_flow_keyboard_only_at_80x24():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        assert app.focused.id == "field-model"
+        await pilot.press(*"llama-3.1-70b")  # the field starts selected: typing replaces it
+        await pilot.press("tab")  # weights
+        await pilot.press("enter", *"fp8", "enter")
+        await pilot.pause()
+        await pilot.press("tab", "tab", *"4096", "tab")
+        await pilot.pause()
+        await pilot.press(*"512", "tab")
+        await pilot.pause()
+        await pilot.press(*"16", "tab", "tab")  # batch, then deployment
+        await pilot.pause()
+        await pilot.press("tab", *"2")  # hardware keeps h100-sxm; gpus
+        await pilot.pause()
+        state = screen.state
+        assert state.errors == {}, state.errors
+        s = state.scenario
+        assert (s.model, s.weights, s.hardware, s.gpus, s.input_tokens, s.output_tokens, s.batch) == (
+            "llama-3.1-70b", "fp8", "h100-sxm", 2, 4096, 512, 16)
+        est = state.estimate
+        assert est.fit_state in ("ok", "tight")
+        assert est.timing.ttft_ms and est.timing.tpot_ms and est.cost.per_1m_output_tokens
+        fitting = [r.hardware for r in state.grid if r.fits]
+        assert "h100-sxm" in fitting and len(fitting) > 5
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.focused, CompatGrid)
+        assert screen.has_class("-page-grid")
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_invalid_input_marks_field_and_keeps_last_good_results():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        good = screen.state.estimate
+        await type_into(pilot, "batch", "abc")
+        state = screen.state
+        assert "batch" in state.errors
+        assert state.estimate is good
+        row = screen.query_one("#row-batch", FieldRow)
+        assert row.has_class("-invalid")
+        assert screen.query_one("#field-batch").has_class("-invalid")
+        assert screen.has_class("-invalid")
+        error_text = str(row.query_one(".field-error").render())
+        assert "not a whole number" in error_text
+        await type_into(pilot, "batch", "8")
+        assert screen.state.errors == {}
+        assert not row.has_class("-invalid")
+        assert screen.state.estimate is not good
+        assert screen.state.estimate.batch == 8
+
+
+async def test_unknown_hardware_is_marked_with_suggestion():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "hardware", "h100")
+        assert "did you mean" in screen.state.errors["hardware"]
+        await pilot.press(*"-sxm")
+        await pilot.pause()
+        assert screen.state.errors == {}
+
+
+async def test_number_field_steps_with_arrows():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        screen.query_one("#field-gpus", Input).focus()
+        await pilot.press("up")
+        await pilot.pause()
+        assert screen.state.scenario.gpus == 2
+        await pilot.press("down")
+        await pilot.pause()
+        assert screen.state.scenario.gpus == 1
+
+
+async def test_model_picker_filters_open_and_api_models():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        screen.query_one("#field-model", Input).focus()
+        await pilot.press("down")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickScreen)
+        picker.query_one("#pick-filter", Input).value = ""
+        await pilot.press(*"qwen 7b")
+        await pilot.pause()
+        ids = [o.id for o in picker.query_one(OptionList).options]
+        assert ids and all("qwen" in i for i in ids)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert main(app).state.scenario.model == ids[0]
+        # API models are in the same list.
+        screen.query_one("#field-model", Input).focus()
+        await pilot.press("down")
+        await pilot.pause()
+        app.screen.query_one("#pick-filter", Input).value = "gpt-4o-mini"
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert main(app).state.scenario.model == "gpt-4o-mini"
+        assert main(app).state.estimate.memory is None
+
+
+async def test_grid_sort_filter_and_choose_row():
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "model", "llama-3.1-70b")
+        await pilot.press("f4")
+        await pilot.pause()
+        grid = screen.query_one(CompatGrid)
+        assert app.focused is grid
+        await pilot.press("f")
+        await pilot.pause()
+        assert grid.kind == "datacenter"
+        assert all(r.kind == "datacenter" for r in grid.visible_rows)
+        await pilot.press("7")  # $/1M column
+        await pilot.pause()
+        assert grid.sort_key == "usd_1m"
+        prices = [r.usd_per_1m_output_tokens for r in grid.visible_rows if r.usd_per_1m_output_tokens is not None]
+        assert prices == sorted(prices)
+        await pilot.press("s")
+        await pilot.pause()
+        assert grid.sort_key == "mem"
+        target = grid.visible_rows[2]
+        grid.move_cursor(row=2)
+        await pilot.press("enter")
+        await pilot.pause()
+        state = screen.state
+        assert state.scenario.hardware == target.hardware
+        assert state.scenario.gpus == (target.gpus_needed or state.scenario.gpus)
+        assert screen.query_one("#field-hardware", Input).value == target.hardware
+
+
+async def test_save_reopen_and_dirty_flag():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "model", "llama-3.1-70b")
+        await type_into(pilot, "gpus", "2")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, SaveScenarioScreen)
+        name_input = modal.query_one("#name-input", Input)
+        name_input.value = ""
+        await pilot.press(*"70B on two")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.state.loaded_name == "70B on two"
+        assert not screen.state.dirty
+        assert screen.check_action("save_scenario", ()) is None
+        store = ScenarioStore()
+        saved = store.load("70B on two")
+        assert saved.scenario.model == "llama-3.1-70b" and saved.scenario.gpus == 2
+
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert screen.state.scenario == Scenario()
+        assert screen.query_one("#field-model", Input).value == "llama-3.1-8b"
+
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, OpenScenarioScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.state.scenario.model == "llama-3.1-70b"
+        assert screen.state.scenario.gpus == 2
+        assert screen.query_one("#field-gpus", Input).value == "2"
+        assert screen.state.loaded_name == "70B on two"
+        assert not screen.state.dirty
+
+
+async def test_save_modal_validates_name():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        modal = app.screen
+        modal.query_one("#name-input", Input).value = "   "
+        await pilot.pause()
+        assert modal.query_one("#name-ok-button").disabled
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is modal
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert ScenarioStore().list() == []
+
+
+async def test_reset_asks_when_dirty():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "batch", "4")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.state.scenario.batch == 4
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert screen.state.scenario.batch == 1
+
+
+def write_broken(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "broken.toml"
+    path.write_text('name = "Broken one"\n[scenario]\nmodel = "x"\ngpus = "many"\n', encoding="utf-8")
+    return path
+
+
+async def test_open_lists_broken_files_and_manages_scenarios():
+    store = ScenarioStore()
+    store.save("alpha", Scenario(model="qwen2.5-7b"))
+    store.save("beta", Scenario(model="llama-3.1-70b", gpus=2))
+    broken = write_broken(store.directory)
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        modal = app.screen
+        assert isinstance(modal, OpenScenarioScreen)
+        labels = [e.label for e in modal._shown]
+        assert labels == ["alpha", "beta", "Broken one"]
+        prompts = [str(o.prompt) for o in modal.query_one(OptionList).options]
+        assert str(broken) in prompts[2] and ":4" in prompts[2]
+        # The broken one cannot be opened.
+        await pilot.press("down")  # into the list
+        modal.query_one(OptionList).highlighted = 2
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is modal
+        # Rename beta.
+        modal.query_one(OptionList).highlighted = 1
+        await pilot.press("r")
+        await pilot.pause()
+        rename = app.screen
+        assert isinstance(rename, SaveScenarioScreen)
+        rename.query_one("#name-input", Input).value = "gamma"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert sorted(store.names()) == ["alpha", "gamma"]
+        # Duplicate alpha.
+        modal.query_one(OptionList).highlighted = 0
+        await pilot.press("c")
+        await pilot.pause()
+        app.screen.query_one("#name-input", Input).value = "alpha two"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert sorted(store.names()) == ["alpha", "alpha two", "gamma"]
+        # Delete alpha two, after confirming.
+        index = [e.label for e in modal._shown].index("alpha two")
+        modal.query_one(OptionList).highlighted = index
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert sorted(store.names()) == ["alpha", "gamma"]
+        # Filter and open.
+        await pilot.press("slash")
+        await pilot.press(*"gam")
+        await pilot.pause()
+        assert [e.label for e in modal._shown] == ["gamma"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.state.loaded_name == "gamma"
+        assert screen.state.scenario.model == "llama-3.1-70b"
+
+
+async def test_scenario_option_opens_app_on_it_and_marks_unknown_ids():
+    store = ScenarioStore()
+    store.save("old", Scenario(model="llama-3.1-70b", hardware="tpu-v9-imaginary", gpus=2, input_tokens=3000))
+    app = new_app(scenario_name="old")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        screen = main(app)
+        state = screen.state
+        assert state.loaded_name == "old"
+        assert "hardware" in state.errors
+        assert screen.query_one("#field-hardware", Input).value == "tpu-v9-imaginary"
+        assert screen.query_one("#row-hardware", FieldRow).has_class("-invalid")
+        assert screen.query_one("#field-input_tokens", Input).value == "3000"
+        assert state.estimate is not None and state.estimate.model_id == "llama-3.1-70b"
+        await type_into(pilot, "hardware", "h100-sxm")
+        assert screen.state.errors == {}
+        assert screen.state.scenario.input_tokens == 3000
+
+
+async def test_unknown_scenario_name_still_starts():
+    app = new_app(scenario_name="does not exist")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert main(app).state.loaded_name is None
+
+
+async def test_compare_screen_highlights_best():
+    store = ScenarioStore()
+    store.save("small", Scenario(model="llama-3.1-8b"))
+    store.save("big", Scenario(model="llama-3.1-70b", gpus=2))
+    app = new_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("f7")
+        await pilot.pause()
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        chosen = compare.compared()
+        assert [c.label for c in chosen] == ["current", "big", "small"]
+        table = compare.query_one("#compare-table")
+        assert len(table.columns) == 4
+        ttft_row = [str(c) for c in table.get_row("ttft")]
+        assert sum("✓" in c for c in ttft_row) == 1
+        # Untick the current scenario: two remain.
+        await pilot.press("space")
+        await pilot.pause()
+        assert [c.label for c in compare.compared()] == ["big", "small"]
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "big" in app.clipboard and "small" in app.clipboard
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_export_to_file_and_clipboard():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        export = app.screen
+        assert isinstance(export, ExportScreen)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard.startswith("|")
+        await pilot.press("f", "f")  # markdown -> csv -> json
+        await pilot.pause()
+        assert export.fmt == "json"
+        await pilot.press("s")
+        path = export.last_path
+        assert path is not None
+        for _ in range(100):
+            await pilot.pause(0.01)
+            if path.exists() and path.stat().st_size:
+                break
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert data[0]["inputs"]["model"] == "llama-3.1-8b"
+        assert data[0]["result"]["fits"] is True
+        assert path.parent == paths.data_dir() / "exports"
+
+
+async def test_copy_summary_uses_clipboard():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        assert "llama-3.1-8b" in app.clipboard
+
+
+async def test_help_and_pages():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        assert screen.has_class("-narrow") and screen.has_class("-page-setup")
+        await pilot.press("f3")
+        await pilot.pause()
+        assert screen.has_class("-page-results")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert screen.has_class("-page-api")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.focused.id == "field-model"
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        body = str(app.screen.query_one("#help-body").render())
+        assert "ctrl+s" in body.lower() or "^s" in body
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen
+
+
+async def test_wide_layout_and_tiny_resize():
+    app = new_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = main(app)
+        assert screen.has_class("-wide")
+        assert screen.query_one("#page-grid").display
+        assert screen.query_one("#page-setup").display
+        await pilot.resize_terminal(20, 10)
+        await pilot.pause()
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert screen.has_class("-narrow")
+        await type_into(pilot, "batch", "2")
+        assert screen.state.scenario.batch == 2
+
+
+async def test_keymap_override_from_config():
+    app = new_app(settings=Settings(keymap={"save-scenario": "f10"}))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f10")
+        await pilot.pause()
+        assert isinstance(app.screen, SaveScenarioScreen)
+
+
+async def test_unknown_theme_falls_back():
+    app = new_app(theme="no-such-theme")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert app.theme == "llmcalc-dark"
+
+
+async def test_theme_is_remembered_and_config_wins():
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        assert app.theme == "llmcalc-dark"
+        app.theme = "llmcalc-light"
+        await pilot.pause()
+    saved = json.loads((paths.data_dir() / "ui_state.json").read_text(encoding="utf-8"))
+    assert saved["theme"] == "llmcalc-light"
+    again = make_app()
+    async with again.run_test(size=(100, 32)) as pilot:
+        assert again.theme == "llmcalc-light"
+    configured = make_app(settings=Settings(theme="llmcalc-high-contrast"))
+    async with configured.run_test(size=(100, 32)) as pilot:
+        assert configured.theme == "llmcalc-high-contrast"
+
+
+async def test_user_theme_from_data_dir():
+    directory = paths.user_themes_dir()
+    directory.mkdir(parents=True)
+    (directory / "my-green.toml").write_text('primary = "#00aa00"\nbackground = "#001100"\n', encoding="utf-8")
+    app = new_app(theme="my-green")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert app.theme == "my-green"
+
+
+async def test_bad_user_catalog_notifies_and_app_starts():
+    directory = paths.user_catalogs_dir()
+    directory.mkdir(parents=True)
+    (directory / "mine.toml").write_text("[[hardware]]\nid = 'x'\n", encoding="utf-8")
+    app = new_app()
+    assert app.startup_problems and "catalog" in app.startup_problems[0][1]
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await pilot.pause()
+        assert main(app).state.estimate is not None
+        assert any("catalog" in str(n.message) for n in app._notifications)
+
+
+@pytest.mark.parametrize("command", ["Save scenario as…", "Compare scenarios", "Pick hardware…"])
+async def test_palette_has_commands(command):
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert command in titles

@@ -1,0 +1,244 @@
+"""AppState transitions: parsing, invalid input keeping the last good results, loading, dirty."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcalc_tui.catalog.loader import load_builtin
+from llmcalc_tui.core.scenario import Scenario
+from llmcalc_tui.state import (
+    FIELD_NAMES,
+    FieldError,
+    apply_edit,
+    apply_edits,
+    break_even_requests_per_minute,
+    filter_options,
+    hardware_edits,
+    initial_state,
+    load_scenario,
+    mark_saved,
+    model_options,
+    parse_field,
+    raw_from_scenario,
+    reset,
+    sort_grid,
+)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_builtin()
+
+
+@pytest.fixture(scope="module")
+def start(catalog):
+    return initial_state(catalog)
+
+
+def test_initial_state_estimates_the_defaults(start):
+    assert start.errors == {}
+    assert start.estimate is not None and start.estimate.fit_state == "ok"
+    assert len(start.grid) > 10
+    assert start.api_estimate is not None
+    assert not start.dirty
+    assert set(start.raw) == set(FIELD_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value"),
+    [
+        ("input_tokens", "4096", 4096),
+        ("input_tokens", " 4_096 ", 4096),
+        ("input_tokens", "4,096", 4096),
+        ("batch", "max", "max"),
+        ("batch", "MAX", "max"),
+        ("batch", "16", 16),
+        ("tp", "", None),
+        ("tp", "auto", None),
+        ("tp", "2", 2),
+        ("utilisation", "50%", 0.5),
+        ("utilisation", "0.7", 0.7),
+        ("weights", "", None),
+        ("weights", "FP8", "fp8"),
+        ("deployment", "auto", None),
+        ("deployment", "Cloud", "cloud"),
+        ("cloud_usd_per_hour", "", None),
+        ("electricity_usd_per_kwh", "0.3", 0.3),
+    ],
+)
+def test_parse_field_valid(field, raw, value):
+    assert parse_field(field, raw) == value
+
+
+@pytest.mark.parametrize(
+    ("field", "raw"),
+    [
+        ("input_tokens", ""),
+        ("input_tokens", "12a"),
+        ("input_tokens", "٣"),  # Arabic-Indic digit: not ASCII
+        ("input_tokens", "1.5"),
+        ("input_tokens", "-3"),
+        ("batch", "lots"),
+        ("electricity_usd_per_kwh", "nan"),
+        ("electricity_usd_per_kwh", "inf"),
+        ("electricity_usd_per_kwh", "1e999"),
+        ("model", "llama 70b"),
+        ("model", ""),
+        ("deployment", "moon"),
+    ],
+)
+def test_parse_field_invalid(field, raw):
+    with pytest.raises(FieldError):
+        parse_field(field, raw)
+
+
+def test_valid_edit_recomputes(start, catalog):
+    state = apply_edit(start, "input_tokens", "4096", catalog)
+    assert state is not start
+    assert state.scenario.input_tokens == 4096
+    assert state.estimate.timing.ttft_ms > start.estimate.timing.ttft_ms
+    assert state.dirty
+    assert state.revision == start.revision + 1
+
+
+def test_unchanged_input_returns_same_object(start, catalog):
+    assert apply_edit(start, "input_tokens", start.raw["input_tokens"], catalog) is start
+    assert apply_edits(start, {"gpus": "1", "pp": "1"}, catalog) is start
+
+
+def test_invalid_text_keeps_last_good_results(start, catalog):
+    state = apply_edit(start, "batch", "abc", catalog)
+    assert "batch" in state.errors
+    assert state.estimate is start.estimate
+    assert state.grid is start.grid
+    assert state.scenario == start.scenario
+    assert state.raw["batch"] == "abc"
+    assert state.stale
+
+
+def test_out_of_range_is_marked(start, catalog):
+    state = apply_edit(start, "input_tokens", "999999999999", catalog)
+    assert "at most" in state.errors["input_tokens"]
+    assert state.estimate is start.estimate
+
+
+def test_scenario_error_is_attached_to_its_field(start, catalog):
+    state = apply_edit(start, "hardware", "h100", catalog)
+    assert "unknown hardware" in state.errors["hardware"]
+    state = apply_edit(start, "gpus", "3", catalog)
+    assert "tp" in state.errors or "gpus" in state.errors
+    state = apply_edit(start, "model", "no-such-model", catalog)
+    assert "unknown model" in state.errors["model"]
+    assert state.estimate is start.estimate
+
+
+def test_fixing_the_field_clears_the_error(start, catalog):
+    bad = apply_edit(start, "batch", "x", catalog)
+    good = apply_edit(bad, "batch", "8", catalog)
+    assert good.errors == {}
+    assert good.scenario.batch == 8
+    assert good.estimate is not start.estimate
+
+
+def test_grid_reused_when_only_hardware_changes(start, catalog):
+    state = apply_edit(start, "gpus", "2", catalog)
+    assert state.errors == {}
+    assert state.grid is start.grid
+    state2 = apply_edit(state, "output_tokens", "400", catalog)
+    assert state2.grid is not state.grid
+
+
+def test_done_when_scenario(start, catalog):
+    state = start
+    for field, raw in [
+        ("model", "llama-3.1-70b"), ("weights", "fp8"), ("hardware", "h100-sxm"), ("gpus", "2"),
+        ("input_tokens", "4096"), ("output_tokens", "512"), ("batch", "16"),
+    ]:
+        state = apply_edit(state, field, raw, catalog)
+    assert state.errors == {}
+    est = state.estimate
+    assert est.model_id == "llama-3.1-70b" and est.gpus == 2 and est.batch == 16
+    assert est.fit_state in ("ok", "tight")
+    assert any(row.fits and row.hardware != "h100-sxm" for row in state.grid)
+
+
+def test_api_side_by_side(start, catalog):
+    state = apply_edit(start, "api_model", "gpt-4o-mini", catalog)
+    assert state.api_estimate is not None and state.api_estimate.model_id == "gpt-4o-mini"
+    bad = apply_edit(start, "api_model", "gpt-99", catalog)
+    assert "api_model" in bad.errors
+
+
+def test_api_model_as_main_model(start, catalog):
+    state = apply_edit(start, "model", "gpt-4o", catalog)
+    assert state.errors == {}
+    assert state.estimate.memory is None
+    assert state.grid == ()
+
+
+def test_load_scenario_with_unknown_ids(start, catalog):
+    saved = Scenario(model="llama-3.1-70b", hardware="quantum-gpu-9000", gpus=2, input_tokens=2048)
+    unknown = {"hardware": "unknown hardware 'quantum-gpu-9000'"}
+    state = load_scenario(start, saved, catalog, "old one", unknown)
+    assert state.errors == unknown
+    assert state.raw["hardware"] == "quantum-gpu-9000"
+    assert state.raw["model"] == "llama-3.1-70b"
+    assert state.raw["input_tokens"] == "2048"
+    assert state.scenario.model == "llama-3.1-70b"
+    assert state.estimate is not None and state.estimate.model_id == "llama-3.1-70b"
+    assert state.loaded_name == "old one"
+
+
+def test_load_then_save_clears_dirty(start, catalog):
+    saved = Scenario(model="qwen2.5-7b", input_tokens=2000)
+    state = load_scenario(start, saved, catalog, "qwen")
+    assert not state.dirty and state.errors == {}
+    edited = apply_edit(state, "batch", "4", catalog)
+    assert edited.dirty
+    back = apply_edit(edited, "batch", "1", catalog)
+    assert not back.dirty
+    assert not mark_saved(edited, "qwen").dirty
+
+
+def test_reset(start, catalog):
+    edited = apply_edit(start, "batch", "4", catalog)
+    fresh = reset(edited, catalog)
+    assert fresh.scenario == Scenario()
+    assert not fresh.dirty
+    assert fresh.raw == raw_from_scenario(Scenario())
+
+
+def test_hardware_edits_from_grid(start, catalog):
+    state = apply_edit(start, "model", "llama-3.1-70b", catalog)
+    row = next(r for r in state.grid if r.hardware == "h100-sxm")
+    edits = hardware_edits(state, row, catalog)
+    assert edits["hardware"] == "h100-sxm" and int(edits["gpus"]) == row.gpus_needed
+    after = apply_edits(state, edits, catalog)
+    assert after.errors == {}
+    assert after.estimate.fits
+
+
+def test_sort_and_filter_grid(start):
+    rows = sort_grid(start.grid, "usd_1m")
+    prices = [r.usd_per_1m_output_tokens for r in rows if r.usd_per_1m_output_tokens is not None]
+    assert prices == sorted(prices)
+    assert rows[-1].usd_per_1m_output_tokens is None or all(r.usd_per_1m_output_tokens is not None for r in rows)
+    desc = sort_grid(start.grid, "usd_1m", reverse=True)
+    top = [r.usd_per_1m_output_tokens for r in desc if r.usd_per_1m_output_tokens is not None]
+    assert top == sorted(top, reverse=True)
+    apple = sort_grid(start.grid, "fit", kind="apple")
+    assert apple and all(r.kind == "apple" for r in apple)
+    speed = [r.decode_tok_s for r in sort_grid(start.grid, "tok_s") if r.decode_tok_s is not None]
+    assert speed == sorted(speed, reverse=True)
+
+
+def test_filter_options(catalog):
+    options = model_options(catalog)
+    hits = filter_options(options, "llama 70")
+    assert hits and all("llama" in o.haystack and "70" in o.haystack for o in hits)
+    assert filter_options(options, "gpt-4o")[0].id == "gpt-4o"
+
+
+def test_break_even(start):
+    value = break_even_requests_per_minute(start.estimate, start.api_estimate)
+    assert value is not None and value > 0
