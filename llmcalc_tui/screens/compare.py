@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, SelectionList
+from textual.widgets import DataTable, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
 from llmcalc_tui.catalog.schema import Catalog
@@ -21,6 +21,8 @@ from llmcalc_tui.core.scenario import Scenario, ScenarioError
 from llmcalc_tui.export import ExportItem, compare_rows
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError
 from llmcalc_tui.screens.export import ExportScreen
+from llmcalc_tui.widgets.key_bar import KeyBar
+from llmcalc_tui.widgets.text_block import text_style
 
 MAX_COMPARED = 4
 CURRENT = "\x00current"
@@ -101,7 +103,7 @@ class CompareScreen(Screen[None]):
             with Vertical(id="compare-right"):
                 yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
                 yield Label("", id="compare-status", markup=False)
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         try:
@@ -120,6 +122,7 @@ class CompareScreen(Screen[None]):
         for key, candidate in self.candidates.items():
             selection_list.add_option(Selection(candidate.label, key, key == CURRENT or key in first_saved))
         selection_list.focus()
+        selection_list.highlighted = 0
         self.selected = tuple(selection_list.selected)
         self._render_table()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._render_table())
@@ -155,8 +158,8 @@ class CompareScreen(Screen[None]):
         table.add_column("", key="label", width=22)
         for n, candidate in enumerate(chosen):
             table.add_column(candidate.label[:24], key=f"c{n}", width=max(14, min(24, len(candidate.label))))
-        best_style = self.get_component_rich_style("compare--best", partial=True)
-        label_style = self.get_component_rich_style("compare--label", partial=True)
+        best_style = text_style(self, "compare--best")
+        label_style = text_style(self, "compare--label")
         for row in compare_rows([c.estimate for c in chosen]):
             cells: list[Text] = [Text(row.label, style=label_style)]
             for index, value in enumerate(row.values):

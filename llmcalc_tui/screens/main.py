@@ -12,9 +12,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Select, Tab, Tabs
+from textual.widgets import Input, Select, Tab, Tabs
 
 from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.config import HARDWARE_KINDS
 from llmcalc_tui.core.scenario import Scenario
 from llmcalc_tui.export import export_scenarios
 from llmcalc_tui.messages import FieldEdited, HardwareChosen, PickRequested
@@ -29,6 +30,7 @@ from llmcalc_tui.screens.save_scenario import NameChoice, SaveScenarioScreen
 from llmcalc_tui.state import (
     FIELD_SPECS,
     FIELDS,
+    GRID_COLUMNS,
     AppState,
     api_model_options,
     apply_edit,
@@ -45,12 +47,15 @@ from llmcalc_tui.widgets.compat_grid import CompatGrid, GridPane
 from llmcalc_tui.widgets.form_pane import ApiPane, CostPane, DeploymentPane, FormPane, ModelPane, WorkloadPane
 from llmcalc_tui.widgets.results import ResultsPanel, SummaryBar, setup_words
 from llmcalc_tui.widgets.text_block import TextBlock
+from llmcalc_tui.widgets.key_bar import KeyBar
 
 PAGES = ("setup", "results", "grid", "api")
 """Pages of the narrow layout, in tab order."""
 PAGE_TITLES = {"setup": "Setup F2", "results": "Results F3", "grid": "Grid F4", "api": "vs API F6"}
 WIDE_MIN_WIDTH = 120
 """From this many columns the form, results and grid show side by side."""
+XWIDE_MIN_WIDTH = 160
+"""From this many columns the API comparison shows beside the results (below it, F3/F6 swap them)."""
 LOCAL_ONLY = ("electricity_usd_per_kwh", "utilisation", "lifetime_years")
 CLOUD_ONLY = ("cloud_usd_per_hour",)
 PICK_TITLES = {"model": "Pick a model (open and API)", "hardware": "Pick hardware", "api_model": "Pick an API model"}
@@ -85,7 +90,7 @@ class MainScreen(Screen[None]):
                 tooltip="Open the saved scenarios"),
     ]
     HELP = "Type in the form; results, grid and the API comparison update on every keystroke."
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_MIN_WIDTH, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_MIN_WIDTH, "-wide"), (XWIDE_MIN_WIDTH, "-xwide")]
 
     state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
     """The one state store of the app."""
@@ -115,6 +120,8 @@ class MainScreen(Screen[None]):
         self.open_on_start = open_on_start
         """Saved scenario to open once the screen is up."""
         self._last_form_focus: Widget | None = None
+        self._controls: dict[str, Input | Select] = {}
+        self._layout_wide: str | None = None
 
     # ------------------------------------------------------------------ compose
 
@@ -140,11 +147,17 @@ class MainScreen(Screen[None]):
                     yield ApiComparePanel(id="page-api", classes="page").data_bind(MainScreen.state)
                 yield GridPane(id="page-grid", classes="page").data_bind(MainScreen.state)
         yield SummaryBar(id="summary").data_bind(MainScreen.state)
-        yield Footer(compact=True)
+        yield KeyBar(id="key-bar")
 
     def on_mount(self) -> None:
+        self._controls = {
+            widget.id.removeprefix("field-"): widget
+            for widget in self.query("Input, Select")
+            if widget.id and widget.id.startswith("field-")
+        }
         self._apply_page(self.page)
         self._update_chrome(self.state)
+        self._restore_grid_view()
         self.query_one("#field-model").focus()
         if self.open_on_start:
             self.open_named(self.open_on_start)
@@ -188,6 +201,9 @@ class MainScreen(Screen[None]):
     def _field_edited(self, message: FieldEdited) -> None:
         message.stop()
         assert self.state is not None
+        control = self._controls.get(message.field)
+        if control is not None and str(control.value) != message.raw:
+            return  # stale: the field changed again (or was loaded) after this edit was sent
         self.state = apply_edit(self.state, message.field, message.raw, self.catalog)
 
     @on(HardwareChosen)
@@ -222,6 +238,26 @@ class MainScreen(Screen[None]):
         """Set one field from outside the form (pickers, palette commands)."""
         self.edit({field: value})
 
+    def _restore_grid_view(self) -> None:
+        """Sort and filter the grid as last time, and remember changes (ui_state.json)."""
+        grid = self.query_one(CompatGrid)
+        ui_state = getattr(self.app, "ui_state", None)
+        if ui_state is not None:
+            if ui_state.grid_sort in {c.key for c in GRID_COLUMNS}:
+                grid.sort_key = ui_state.grid_sort
+            grid.sort_reverse = ui_state.grid_reverse
+            if ui_state.grid_kind in HARDWARE_KINDS:
+                grid.kind = ui_state.grid_kind
+        remember = getattr(self.app, "remember", None)
+        if remember is None:
+            return
+
+        def changed(_value: object) -> None:
+            remember(grid_sort=grid.sort_key, grid_reverse=grid.sort_reverse, grid_kind=grid.kind)
+
+        for attribute in ("sort_key", "sort_reverse", "kind"):
+            self.watch(grid, attribute, changed, init=False)
+
     # ------------------------------------------------------------------ pages and focus
 
     @on(Tabs.TabActivated, "#page-tabs")
@@ -234,12 +270,42 @@ class MainScreen(Screen[None]):
     def watch_page(self, page: str) -> None:
         self._apply_page(page)
 
+    def _layout_mode(self) -> str:
+        width = self.size.width
+        if width >= XWIDE_MIN_WIDTH:
+            return "xwide"
+        return "wide" if width >= WIDE_MIN_WIDTH else "narrow"
+
     def _apply_page(self, page: str) -> None:
-        for name in PAGES:
-            self.set_class(name == page, f"-page-{name}")
+        """Show the page (narrow), results or API beside the form (wide) or everything (xwide).
+
+        Display is set directly rather than through CSS classes, so switching pages restyles nothing.
+        """
+        mode = self._layout_mode()
+        side = mode != "narrow"
+        top_page = "api" if page == "api" else "results"
+        shown = {
+            "#page-setup": side or page == "setup",
+            "#right": side or page in ("results", "api", "grid"),
+            "#top": side or page in ("results", "api"),
+            "#page-results": mode == "xwide" or (mode == "wide" and top_page == "results") or page == "results",
+            "#page-api": mode == "xwide" or (mode == "wide" and top_page == "api") or page == "api",
+            "#page-grid": side or page == "grid",
+        }
+        for selector, visible in shown.items():
+            widget = self.query_one(selector)
+            if widget.display != visible:
+                widget.display = visible
         tabs = self.query_one(PageTabs)
         if tabs.active != f"tab-{page}":
             tabs.active = f"tab-{page}"
+        self._layout_wide = mode
+
+    def on_resize(self) -> None:
+        if self._layout_wide is None:
+            return  # not mounted yet: on_mount lays out the pages
+        if self._layout_mode() != self._layout_wide:
+            self._apply_page(self.page)
 
     def on_descendant_focus(self, event) -> None:
         widget = event.widget
@@ -355,7 +421,9 @@ class MainScreen(Screen[None]):
         """The scenario being edited, as a comparison/export entry."""
         state = self.state
         assert state is not None
-        label = (state.loaded_name or "current") + (" *" if state.dirty and state.loaded_name else "")
+        label = f"{state.loaded_name} (open)" if state.loaded_name else "current"
+        if state.loaded_name and state.dirty:
+            label = f"{state.loaded_name} (edited)"
         error = None
         if state.errors:
             error = "; ".join(f"{k}: {v}" for k, v in state.errors.items()) + " (results are the last good ones)"
@@ -396,7 +464,7 @@ class MainScreen(Screen[None]):
             text.append("Here\n", "bold")
             text.append(f"{widget_help}\n\n")
         text.append("Keys\n", "bold")
-        rows: list[tuple[str, str]] = [("ctrl+p", "Command palette (every action, models, hardware)")]
+        rows: list[tuple[str, str]] = [("^p", "Command palette (every action, models, hardware)")]
         for binding in self.BINDINGS:
             assert isinstance(binding, Binding)
             rows.append((self.app.get_key_display(binding), binding.tooltip or binding.description))

@@ -8,12 +8,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from llmcalc_tui.scenarios import ScenarioEntry, ScenarioStore, ScenarioStoreError
 from llmcalc_tui.screens.confirm import ConfirmScreen
 from llmcalc_tui.screens.save_scenario import NameChoice, SaveScenarioScreen
+from llmcalc_tui.widgets.key_bar import KeyBar
 
 
 def entry_summary(entry: ScenarioEntry) -> str:
@@ -50,7 +51,7 @@ class OpenScenarioScreen(ModalScreen[str | None]):
     OpenScenarioScreen OptionList { height: 1fr; border: none; padding: 0; }
     OpenScenarioScreen #open-detail { height: auto; max-height: 3; color: $text-muted; }
     OpenScenarioScreen #open-detail.-broken { color: $text-error; }
-    OpenScenarioScreen Footer { dock: none; }
+    OpenScenarioScreen KeyBar { dock: none; }
     """
 
     def __init__(self, store: ScenarioStore) -> None:
@@ -67,7 +68,7 @@ class OpenScenarioScreen(ModalScreen[str | None]):
             yield Input(placeholder="type to filter · down for the list", id="open-filter", compact=True)
             yield OptionList(id="open-list")
             yield Label("", id="open-detail", markup=False)
-            yield Footer(compact=True, show_command_palette=False)
+            yield KeyBar(show_palette=False)
 
     def on_mount(self) -> None:
         field = self.query_one("#open-filter", Input)
@@ -100,6 +101,8 @@ class OpenScenarioScreen(ModalScreen[str | None]):
                                        (f"  {entry.location}: {entry.problem}", "red"))
             else:
                 prompt = Text.assemble((entry.label, "bold"), ("  " + entry_summary(entry), "dim"))
+            prompt.no_wrap = True
+            prompt.overflow = "ellipsis"
             options.append(Option(prompt, id=entry.slug))
         option_list = self.query_one(OptionList)
         option_list.set_options(options)

@@ -63,27 +63,38 @@ class PickScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         field = self.query_one("#pick-filter", Input)
         field.cursor_blink = False
-        field.cursor_position = len(field.value)
+        current = self.initial_text.strip().lower()
+        if any(o.id == current for o in self.all_options):
+            # The field holds a valid id: list everything with it highlighted; typing starts afresh.
+            self._refilter("", highlight=current)
+            field.select_all()
+        else:
+            field.cursor_position = len(field.value)
+            self._refilter(self.initial_text, keep_text=True)
         field.focus()
-        self._refilter(self.initial_text, keep_text=True)
 
-    def _refilter(self, text: str, keep_text: bool = False) -> None:
+    def _refilter(self, text: str, keep_text: bool = False, highlight: str | None = None) -> None:
         hits = filter_options(self.all_options, text)
         if keep_text and not hits:
             hits = list(self.all_options)
         self._shown = hits[:MAX_SHOWN]
         option_list = self.query_one(OptionList)
         width = max((len(o.id) for o in self._shown), default=10) + 2
-        option_list.set_options(
-            Option(Text.assemble((o.id.ljust(width), "bold"), (o.label, ""), ("  " + o.detail, "dim")), id=o.id)
-            for o in self._shown
-        )
+        option_list.set_options(Option(self._prompt(o, width), id=o.id) for o in self._shown)
         if self._shown:
-            option_list.highlighted = 0
+            ids = [o.id for o in self._shown]
+            option_list.highlighted = ids.index(highlight) if highlight in ids else 0
         more = f" (first {MAX_SHOWN})" if len(hits) > MAX_SHOWN else ""
         self.query_one("#pick-count", Label).update(
             f"{len(hits)} of {len(self.all_options)}{more} · enter picks · escape cancels"
         )
+
+    @staticmethod
+    def _prompt(option: PickOption, width: int) -> Text:
+        text = Text.assemble((option.id.ljust(width), "bold"), (option.label, ""), ("  " + option.detail, "dim"))
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        return text
 
     @on(Input.Changed, "#pick-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.app import ComposeResult
 from textual.reactive import reactive
-from llmcalc_tui.widgets.text_block import TextBlock, is_hidden
+from llmcalc_tui.widgets.text_block import TextBlock, is_hidden, text_style
 
 from llmcalc_tui.core.estimate import Estimate
 from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
@@ -76,7 +76,7 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
         self.watch_state(self.state)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"api-compare--{name}", partial=True)
+        return text_style(self, f"api-compare--{name}")
 
     def watch_state(self, state: AppState | None) -> None:
         if state is None:

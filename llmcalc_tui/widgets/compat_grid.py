@@ -26,7 +26,7 @@ from llmcalc_tui.core.compat import GridRow
 from llmcalc_tui.core.units import fmt_count, fmt_money
 from llmcalc_tui.messages import HardwareChosen
 from llmcalc_tui.state import GRID_COLUMNS, AppState, sort_grid
-from llmcalc_tui.widgets.text_block import TextBlock
+from llmcalc_tui.widgets.text_block import TextBlock, text_style
 
 COLUMN_WIDTHS = {
     "name": 22, "fit": 7, "gpus": 4, "max_batch": 6, "max_context": 7, "tok_s": 7, "usd_1m": 8, "mem": 5,
@@ -147,6 +147,7 @@ class CompatGrid(ScrollView, can_focus=True):
         self._shown: tuple[object, ...] = ()
         self._description = ""
         self._pending = False
+        self._base: Style | None = None
 
     # ------------------------------------------------------------------ data
 
@@ -167,6 +168,7 @@ class CompatGrid(ScrollView, can_focus=True):
     def on_show(self) -> None:
         if self._pending:
             self._rebuild(force=True)
+        self.call_after_refresh(self._scroll_to_cursor)
 
     def _theme_changed(self, _theme: object) -> None:
         self._styles.clear()
@@ -220,6 +222,7 @@ class CompatGrid(ScrollView, can_focus=True):
             self.set_reactive(CompatGrid.cursor_row, 0 if not ids else min(self.cursor_row, len(ids) - 1))
         self._update_virtual_size()
         self.refresh()
+        self.call_after_refresh(self._scroll_to_cursor)
         self._announce()
 
     def _update_virtual_size(self) -> None:
@@ -234,6 +237,7 @@ class CompatGrid(ScrollView, can_focus=True):
             self._strips.clear()
             self._update_virtual_size()
             self.refresh()
+        self.call_after_refresh(self._scroll_to_cursor)
 
     def _announce(self) -> None:
         description = self.describe()
@@ -255,7 +259,11 @@ class CompatGrid(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
-            style = self._styles[name] = self.get_component_rich_style(f"compat-grid--{name}", partial=True)
+            component = f"compat-grid--{name}"
+            # The header and the cursor paint a background; the other classes only colour text.
+            full = name in ("header", "cursor")
+            style = self.get_component_rich_style(component) if full else text_style(self, component)
+            self._styles[name] = style
         return style
 
     def _line(self, cells: tuple[str, ...], styles: list[Style | None], base: Style) -> Strip:
@@ -280,10 +288,17 @@ class CompatGrid(ScrollView, can_focus=True):
             segments.append(Segment("".join(plain), base))
         return Strip(segments)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per render, not once per line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._base or self.rich_style
         if y == 0:
             key: tuple[object, ...] = ("header", self._widths["name"])
             strip = self._strips.get(key)

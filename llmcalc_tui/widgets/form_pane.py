@@ -18,7 +18,7 @@ from llmcalc_tui.messages import FieldEdited, PickRequested
 from llmcalc_tui.state import FIELD_SPECS, AppState
 from llmcalc_tui.widgets.number_field import NumberField
 from llmcalc_tui.widgets.pick_field import PickField
-from llmcalc_tui.widgets.text_block import TextBlock
+from llmcalc_tui.widgets.text_block import TextBlock, text_style
 
 NUMBER_STEPS: dict[str, tuple[float, float, bool]] = {
     "input_tokens": (256, 1, True),
@@ -165,10 +165,10 @@ class FormPane(Vertical):
             field, message = errors[0]
             more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
             text = Text(f"✗ {FIELD_SPECS[field].label}: {message}{more}",
-                        style=self.get_component_rich_style("form-pane--error", partial=True))
+                        style=text_style(self, "form-pane--error"))
         else:
             words = FIELD_SPECS[self._focused_field].help if self._focused_field else self.HINT
-            text = Text(words, style=self.get_component_rich_style("form-pane--hint", partial=True))
+            text = Text(words, style=text_style(self, "form-pane--hint"))
         self.hint.show(text)
 
     def _make_control(self, field: str, value: str) -> Widget:
@@ -277,7 +277,7 @@ class ModelPane(FormPane):
 
     FIELDS = ("model", "weights", "kv_cache")
     TITLE = "Model"
-    HINT = "↓ lists models · → accepts the grey completion"
+    HINT = "↓ list of models · → takes completion"
     HELP = (
         "Model: open or API model id. Type to filter; the right arrow accepts the grey completion; "
         "down opens a list of every model. Weights and KV cache pick the storage formats."
@@ -289,7 +289,7 @@ class WorkloadPane(FormPane):
 
     FIELDS = ("input_tokens", "output_tokens", "batch")
     TITLE = "Workload"
-    HINT = "↑/↓ step numbers (shift: ×10) · batch 'max'"
+    HINT = "↑↓ step numbers (shift ×10)"
     HELP = "Tokens in and out per request and the batch (concurrent sequences, or 'max'). Up/down step the numbers."
 
 
@@ -298,7 +298,7 @@ class DeploymentPane(FormPane):
 
     FIELDS = ("deployment", "hardware", "gpus", "tp", "pp", "engine")
     TITLE = "Deployment"
-    HINT = "↓ lists hardware · F4 grid picks one too"
+    HINT = "↓ list of hardware · F4: the grid"
     HELP = (
         "Hardware id (down opens the list; the Grid tab picks one too), device count, tensor and pipeline "
         "parallel degrees and the serving engine. Deploy sets the cost basis."
@@ -310,7 +310,7 @@ class CostPane(FormPane):
 
     FIELDS = ("electricity_usd_per_kwh", "utilisation", "lifetime_years", "cloud_usd_per_hour")
     TITLE = "Cost"
-    HINT = "local: $/kWh, use, lifetime · cloud: $/GPU-h"
+    HINT = "local: power, use, years · cloud: $/h"
     HELP = "Local: electricity price, utilisation (0-1 or %) and years to spread the purchase over. Cloud: $/GPU-hour."
 
 
@@ -319,5 +319,5 @@ class ApiPane(FormPane):
 
     FIELDS = ("api_model", "requests_per_minute", "cached_input_fraction")
     TITLE = "Compare with API"
-    HINT = "F6 shows the side by side"
+    HINT = "F6: the side by side"
     HELP = "API model for the side-by-side (empty: default), request rate for $/month, share of cached input."

@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.reactive import reactive
 
 from llmcalc_tui.core.estimate import GIB, Estimate
-from llmcalc_tui.widgets.text_block import TextBlock
+from llmcalc_tui.widgets.text_block import TextBlock, text_style
 
 SEGMENTS: tuple[tuple[str, str, str], ...] = (
     ("weights", "weights", "█"),
@@ -71,7 +71,7 @@ class MemoryBar(TextBlock):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.show(self.compose_text()))
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"memory-bar--{name}", partial=True)
+        return text_style(self, f"memory-bar--{name}")
 
     def compose_text(self) -> Text:
         """The header, the bar, the legend and the totals at the current width."""

@@ -8,23 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Input
 
 
-STEADY_WIDTH = 128
-"""Virtual width form inputs report while their text is shorter, so typing never forces a layout pass."""
-
-
-class SteadyInput(Input):
-    """An Input whose virtual size stays the same while typing.
-
-    Input reports its text width as its virtual size; every change of that size reflows the whole
-    screen. Reporting at least STEADY_WIDTH cells keeps a keystroke down to a repaint of the field.
-    """
-
-    @property
-    def content_width(self) -> int:
-        return max(STEADY_WIDTH, super().content_width)
-
-
-class NumberField(SteadyInput):
+class NumberField(Input):
     """A compact Input for a number: up/down step by `step`, shift+up/down by ten steps."""
 
     BINDINGS = [

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 
 from textual.binding import Binding
 from textual.suggester import SuggestFromList
+from textual.widgets import Input
 
 from llmcalc_tui.messages import PickRequested
-from llmcalc_tui.widgets.number_field import SteadyInput
 
 
-class PickField(SteadyInput):
+class PickField(Input):
     """A compact Input for an id: suggestions complete as you type (right arrow accepts), down opens the list."""
 
     BINDINGS = [

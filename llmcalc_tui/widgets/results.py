@@ -12,7 +12,7 @@ from llmcalc_tui.core.estimate import GIB, Estimate
 from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
 from llmcalc_tui.state import FIELD_SPECS, AppState
 from llmcalc_tui.widgets.memory_bar import FIT_TEXT, MemoryBar
-from llmcalc_tui.widgets.text_block import TextBlock, is_hidden
+from llmcalc_tui.widgets.text_block import TextBlock, is_hidden, text_style
 
 LABEL_WIDTH = 12
 STACK_BELOW = 70
@@ -117,7 +117,7 @@ class ResultsPanel(VerticalScroll, can_focus=True):
             self.watch_state(self.state)
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"results--{name}", partial=True)
+        return text_style(self, f"results--{name}")
 
     def watch_state(self, state: AppState | None) -> None:
         if state is None:
@@ -129,7 +129,7 @@ class ResultsPanel(VerticalScroll, can_focus=True):
         est = state.estimate
         if state.errors != self._shown_errors or est is not self._shown_estimate:
             self._shown_errors = state.errors
-            self.query_one("#results-context", TextBlock).show(self._context(state))
+            self.query_one("#results-context", TextBlock).show(self._context_line(state))
         if est is self._shown_estimate:
             return
         self._shown_estimate = est
@@ -140,7 +140,7 @@ class ResultsPanel(VerticalScroll, can_focus=True):
         self.query_one("#results-cost", TextBlock).show(self._cost(est))
         self.query_one("#results-notes", TextBlock).show(self._notes(est))
 
-    def _context(self, state: AppState) -> Text:
+    def _context_line(self, state: AppState) -> Text:
         """One line: what the results are for, or why they are the last good ones."""
         if state.errors:
             first, message = next(iter(state.errors.items()))
@@ -214,7 +214,7 @@ class SummaryBar(TextBlock):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.watch_state(self.state))
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"summary--{name}", partial=True)
+        return text_style(self, f"summary--{name}")
 
     def watch_state(self, state: AppState | None) -> None:
         if state is None:
@@ -245,6 +245,9 @@ class SummaryBar(TextBlock):
                     line1.append(f"{name} ", label)
                 line1.append(text, value)
         line2 = Text()
+        if state.loaded_name:
+            line2.append(state.loaded_name + (" *" if state.dirty else ""), self._style("value"))
+            line2.append(" │ ", label)
         if state.errors:
             first, message = next(iter(state.errors.items()))
             field_label = FIELD_SPECS[first].label if first in FIELD_SPECS else first
