@@ -48,7 +48,7 @@ class OpenScenarioScreen(ModalScreen[str | None]):
     }
     OpenScenarioScreen #open-title { text-style: bold; }
     OpenScenarioScreen #open-filter { margin-bottom: 1; }
-    OpenScenarioScreen OptionList { height: 1fr; border: none; padding: 0; }
+    OpenScenarioScreen OptionList { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
     OpenScenarioScreen #open-detail { height: auto; max-height: 3; color: $text-muted; }
     OpenScenarioScreen #open-detail.-broken { color: $text-error; }
     OpenScenarioScreen KeyBar { dock: none; }

@@ -39,7 +39,7 @@ class PickScreen(ModalScreen[str | None]):
     PickScreen #pick-title { text-style: bold; width: 1fr; }
     PickScreen #pick-count { color: $text-muted; width: 1fr; }
     PickScreen Input { margin: 0 0 1 0; }
-    PickScreen OptionList { height: 1fr; border: none; padding: 0; }
+    PickScreen OptionList { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, title: str, options: Sequence[PickOption], text: str = "") -> None:
