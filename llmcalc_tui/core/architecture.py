@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -262,11 +261,3 @@ def attention_flops_per_token(model: ModelSpec, context_tokens: float) -> float:
     full = model.num_layers - window_layers
     windowed_ctx = min(context_tokens, model.sliding_window or 0)
     return 4 * model.num_attention_heads * hd * (full * context_tokens + window_layers * windowed_ctx)
-
-
-def ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
-
-
-def is_finite_positive(x: float) -> bool:
-    return math.isfinite(x) and x >= 0

@@ -64,10 +64,6 @@ class Scenario(BaseModel):
         return self
 
     @property
-    def pipeline(self) -> int:
-        return self.pp
-
-    @property
     def tensor_parallel(self) -> int:
         return self.tp if self.tp is not None else max(1, self.gpus // self.pp)
 
