@@ -26,7 +26,7 @@ from llmcalc_tui.core.compat import GridRow
 from llmcalc_tui.core.units import fmt_count, fmt_money
 from llmcalc_tui.messages import HardwareChosen
 from llmcalc_tui.state import GRID_COLUMNS, AppState, sort_grid
-from llmcalc_tui.widgets.text_block import RenderStyleCache, TextBlock, text_style
+from llmcalc_tui.widgets.text_block import TextBlock, text_style
 
 COLUMN_WIDTHS = {
     "name": 22, "fit": 7, "gpus": 4, "max_batch": 6, "max_context": 7, "tok_s": 7, "usd_1m": 8, "mem": 5,
@@ -69,7 +69,7 @@ def fit_cell(text: str, width: int, right: bool) -> str:
     return padding + text if right else text + padding
 
 
-class CompatGrid(RenderStyleCache, ScrollView, can_focus=True):
+class CompatGrid(ScrollView, can_focus=True):
     """Hardware × fit; sort with s / r / 1-9, filter kinds with f, enter makes a row the hardware."""
 
     BINDINGS = [
@@ -147,6 +147,7 @@ class CompatGrid(RenderStyleCache, ScrollView, can_focus=True):
         self._shown: tuple[object, ...] = ()
         self._description = ""
         self._pending = False
+        self._base: Style | None = None
 
     # ------------------------------------------------------------------ data
 
@@ -287,10 +288,17 @@ class CompatGrid(RenderStyleCache, ScrollView, can_focus=True):
             segments.append(Segment("".join(plain), base))
         return Strip(segments)
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per render, not once per line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base = None
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.base_style
+        base = self._base or self.rich_style
         if y == 0:
             key: tuple[object, ...] = ("header", self._widths["name"])
             strip = self._strips.get(key)

@@ -35,25 +35,7 @@ def is_hidden(widget: Widget) -> bool:
     return False
 
 
-class RenderStyleCache:
-    """Mixin: reads the widget's Rich style once per render instead of once per rendered line."""
-
-    _base: Style | None = None
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        self._base = self.rich_style  # type: ignore[attr-defined]
-        try:
-            return super().render_lines(crop)  # type: ignore[misc]
-        finally:
-            self._base = None
-
-    @property
-    def base_style(self) -> Style:
-        """The style cached for the render in progress, else the current one."""
-        return self._base or self.rich_style  # type: ignore[attr-defined]
-
-
-class TextBlock(RenderStyleCache, Widget):
+class TextBlock(Widget):
     """Text that updates in place: unchanged lines are not redrawn and the height is recomputed
     only when the number of lines changes.
 
@@ -76,6 +58,7 @@ class TextBlock(RenderStyleCache, Widget):
         self._text: Text = Text(text) if isinstance(text, str) else text
         self._strips: list[Strip] = []
         self._width = -1
+        self._base = None
         self._auto_height: bool | None = None
         self._fitted = -1
 
@@ -154,10 +137,17 @@ class TextBlock(RenderStyleCache, Widget):
     def on_show(self) -> None:
         self.on_resize()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per render, not once per line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._base = None
+
     def render_line(self, y: int) -> Strip:
         width = self.content_size.width
         strips = self._lay_out(width)
-        base = self.base_style
+        base = self._base or self.rich_style
         if y >= len(strips):
             return Strip([Segment(" " * width, base)], width)
         return strips[y].apply_style(base).extend_cell_length(width, base).crop(0, width)
