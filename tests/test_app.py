@@ -152,6 +152,28 @@ async def test_number_field_steps_with_arrows():
         assert screen.state.scenario.gpus == 1
 
 
+async def test_pane_title_follows_the_focus():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = main(app)
+
+        def active_panes() -> list[str]:
+            return [pane.id for pane in screen.query(".form-pane") if pane.title_label.has_class("-active")]
+
+        assert active_panes() == ["pane-model"]
+        while screen.focused is not None and screen.focused.id != "field-input_tokens":
+            await pilot.press("tab")
+        await pilot.pause()
+        assert active_panes() == ["pane-workload"]
+        await pilot.press("f3")
+        await pilot.pause()
+        assert active_panes() == []
+        await pilot.press("f2")
+        await pilot.pause()
+        assert active_panes() == ["pane-workload"]
+
+
 async def test_model_picker_filters_open_and_api_models():
     app = new_app()
     async with app.run_test(size=(80, 24)) as pilot:

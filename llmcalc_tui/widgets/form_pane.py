@@ -137,9 +137,11 @@ class FormPane(Vertical):
         self._focused_field: str | None = None
         self.hint = TextBlock("", wrap=False, classes="pane-hint")
         """One line: the first invalid field's reason, else the focused field's help, else the pane's hint."""
+        self.title_label = Label(self.TITLE, classes="pane-title")
+        """The heading; marked -active while focus is inside the pane."""
 
     def compose(self) -> ComposeResult:
-        yield Label(self.TITLE, classes="pane-title")
+        yield self.title_label
         for field in self.FIELDS:
             row = FieldRow(field, self._make_control(field, self._initial_raw.get(field, "")))
             self._rows[field] = row
@@ -153,11 +155,19 @@ class FormPane(Vertical):
     def on_descendant_focus(self, event) -> None:
         self._focused_field = _field_of(event.widget) or self._focused_field
         self._update_hint()
+        self._mark_title()
 
     def on_descendant_blur(self, event) -> None:
         if _field_of(event.widget) == self._focused_field:
             self._focused_field = None
             self._update_hint()
+        # The focus lands after the blur (a Select hands it to its own overlay): look once it has.
+        self.call_later(self._mark_title)
+
+    def _mark_title(self) -> None:
+        # A class on the one title rather than a :focus-within rule: Textual re-styles every node
+        # under a :focus-within ancestor on each focus change, and only when the rule targets that ancestor.
+        self.title_label.set_class(self.has_focus_within, "-active")
 
     def _update_hint(self) -> None:
         errors = [(f, m) for f in self.FIELDS if (m := self._shown_errors.get(f))]
