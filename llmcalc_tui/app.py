@@ -163,10 +163,12 @@ class LlmCalcApp(App[int]):
     def _settle_memory(self) -> None:
         """Move the start-up objects (catalog, widgets) out of the garbage collector's way.
 
-        Collections then scan only what typing creates, which keeps them short and rare.
+        Collections then scan only what typing creates, which keeps them short and rare. The
+        `llmcalc` entry point turns the collector off for start-up; it comes back on here.
         """
         gc.collect()
         gc.freeze()
+        gc.enable()
 
     # ------------------------------------------------------------------ catalog reload
 

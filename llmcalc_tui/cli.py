@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import re
@@ -331,6 +332,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         catalog = load_builtin()
     except CatalogError as exc:
         return fail(f"built-in catalog is broken: {exc.problems[0]}")
+    finally:
+        gc.enable()  # the entry point starts with it off (see __main__); loading is the bulk of start-up
     from llmcalc_tui import cli_extra
 
     handler = COMMANDS.get(args.command) or cli_extra.COMMANDS[args.command]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 
 from textual.binding import Binding
-from textual.widgets import Input
+
+from llmcalc_tui.widgets.form_input import FormInput
 
 
-class NumberField(Input):
+class NumberField(FormInput):
     """A compact Input for a number: up/down step by `step`, shift+up/down by ten steps."""
 
     BINDINGS = [

@@ -6,12 +6,12 @@ from collections.abc import Iterable
 
 from textual.binding import Binding
 from textual.suggester import SuggestFromList
-from textual.widgets import Input
 
 from llmcalc_tui.messages import PickRequested
+from llmcalc_tui.widgets.form_input import FormInput
 
 
-class PickField(Input):
+class PickField(FormInput):
     """A compact Input for an id: suggestions complete as you type (right arrow accepts), down opens the list."""
 
     BINDINGS = [
