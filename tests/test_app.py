@@ -152,6 +152,45 @@ async def test_number_field_steps_with_arrows():
         assert screen.state.scenario.gpus == 1
 
 
+async def test_long_text_scrolls_inside_a_field():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        field = screen.query_one("#field-input_tokens", Input)
+        field.focus()
+        await pilot.pause()
+        field.value = "1000" + "1234567890" * 3
+        field.cursor_position = len(field.value)
+        await pilot.press("x")
+        await pilot.pause()
+        width = field.content_region.width
+        assert field.virtual_size.width > width
+        assert field.scroll_x == field.max_scroll_x > 0
+        row = app.screen._compositor.render_strips()[field.region.y].text
+        assert "7890x" in row  # the end of the text, where the cursor is, is on screen
+        await pilot.press("home")
+        await pilot.pause()
+        assert field.scroll_x == 0
+        assert "✗ Input tok" in app.screen._compositor.render_strips()[field.region.y].text
+        await pilot.press("end", "ctrl+u", *"1000")
+        await pilot.pause()
+        assert field.value == "1000" and field.scroll_x == 0
+        assert field.virtual_size.width <= width
+
+
+async def test_app_turns_the_collector_back_on_after_the_first_frame():
+    import gc
+
+    gc.disable()  # as the llmcalc entry point does for start-up
+    try:
+        app = new_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
 async def test_pane_title_follows_the_focus():
     app = new_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -581,3 +620,28 @@ async def test_palette_has_commands():
         for command in ("Save scenario as…", "Open scenario…", "Compare scenarios", "Export scenario",
                         "Pick hardware…", "Pick model…", "Theme", "Grid: next sort column"):
             assert command in titles
+
+
+async def test_extreme_inputs_never_put_nan_or_inf_on_screen():
+    import re
+
+    app = new_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        screen = main(app)
+        extremes = [
+            {"model": "llama-3.1-405b", "input_tokens": "100000", "output_tokens": "31072", "batch": "max",
+             "gpus": "4096", "pp": "32"},
+            {"input_tokens": "1", "output_tokens": "1", "batch": "1000000", "gpus": "1", "pp": "1",
+             "model": "llama-3.1-8b"},
+            {"electricity_usd_per_kwh": "100", "utilisation": "0.05", "lifetime_years": "0.5",
+             "cloud_usd_per_hour": "1000000", "requests_per_minute": "1000000000", "cached_input_fraction": "1"},
+            {"model": "gpt-4o", "deployment": "api"},
+            {"model": "deepseek-v3", "hardware": "rtx-3060-12gb", "weights": "q2_k", "deployment": "auto"},
+        ]
+        for edits in extremes:
+            screen.edit(edits)
+            await pilot.pause()
+            shown = "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+            assert not re.search(r"\b(nan|inf|infinity)\b", shown, re.IGNORECASE), (edits, shown)
+            assert "Traceback" not in shown
+            assert screen.state.errors == {}, edits  # real estimates, not the last good ones

@@ -21,7 +21,7 @@ def fmt_count(n: float | None) -> str:
 
 
 def fmt_duration_ms(ms: float | None) -> str:
-    if _bad(ms):
+    if _bad(ms) or ms < 0:  # a negative duration is a bug upstream; never print it (or overflow it to -inf)
         return "-"
     if ms < 1:
         return f"{ms * 1000:.0f} us"
