@@ -123,8 +123,6 @@ class MainScreen(Screen[None]):
         self._controls: dict[str, Input | Select] = {}
         self._layout_wide: str | None = None
         self._resumed_once = False
-        self._styled_with = -1
-        """The app's stylesheet version when the widgets were mounted and styled."""
 
     def _breakpoint_class(self) -> str:
         """The width class Textual sets on resize, set up front so the first resize restyles nothing.
@@ -164,15 +162,15 @@ class MainScreen(Screen[None]):
         yield KeyBar(id="key-bar")
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Runs before Screen's own handler. On the first resume every widget was styled a moment ago,
-        # at mount, with the current stylesheet; styling them all again cost ~30 ms of start-up.
+        # Runs before Screen's own handler. On the first resume every widget was styled a moment
+        # ago, when it mounted, and any stylesheet change since (a theme) restyles mounted widgets by
+        # itself; styling them all again cost ~30 ms of start-up. Later resumes (back from a modal)
+        # keep Textual's restyle.
         if not self._resumed_once:
             self._resumed_once = True
-            if self._styled_with == self.app._css_update_count:
-                event.refresh_styles = False
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
-        self._styled_with = self.app._css_update_count
         self._controls = {
             widget.id.removeprefix("field-"): widget
             for widget in self.query("Input, Select")
