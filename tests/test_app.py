@@ -191,6 +191,26 @@ async def test_app_turns_the_collector_back_on_after_the_first_frame():
         gc.enable()
 
 
+async def test_keys_arriving_together_go_to_the_field_they_were_typed_for():
+    from textual import events
+
+    app = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = main(app)
+        assert screen.focused.id == "field-model"
+        # One read from the terminal: tab, tab, tab, 4, 0, enter, 7 (as an SSH packet or a paste delivers them).
+        for key, char in (("tab", "\t"), ("tab", "\t"), ("tab", "\t"), ("4", "4"), ("0", "0"),
+                          ("enter", "\r"), ("7", "7")):
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.pause()
+        assert screen.query_one("#field-model", Input).value == "llama-3.1-8b"
+        assert screen.query_one("#field-input_tokens", Input).value == "40"
+        assert screen.query_one("#field-output_tokens", Input).value == "7"
+        assert screen.state.scenario.input_tokens == 40 and screen.state.scenario.output_tokens == 7
+
+
 async def test_pane_title_follows_the_focus():
     app = new_app()
     async with app.run_test(size=(80, 24)) as pilot:

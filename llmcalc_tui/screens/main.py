@@ -88,6 +88,14 @@ class MainScreen(Screen[None]):
         Binding("f6", "show_page('api')", "vs API", id="focus-api", tooltip="Go to the API comparison"),
         Binding("f5", "open_scenario", "Scenarios", show=False, id="focus-scenarios",
                 tooltip="Open the saved scenarios"),
+        # Priority bindings act the moment the key arrives. As ordinary bindings they ran only after
+        # Textual had already handed the following keys to the old field, so "tab 4" arriving in one
+        # read (an SSH packet, tmux send-keys, a paste) typed the 4 into the field being left.
+        # (Enter in a field does the same from FormInput.)
+        Binding("tab", "next_field(1)", "Next field", show=False, priority=True, id="next-field",
+                tooltip="Move to the next field"),
+        Binding("shift+tab", "next_field(-1)", "Previous field", show=False, priority=True, id="previous-field",
+                tooltip="Move to the previous field"),
     ]
     HELP = "Type in the form; results, grid and the API comparison update on every keystroke."
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_MIN_WIDTH, "-wide"), (XWIDE_MIN_WIDTH, "-xwide")]
@@ -328,6 +336,13 @@ class MainScreen(Screen[None]):
         if self._layout_mode() != self._layout_wide:
             self._apply_page(self.page)
 
+    def action_next_field(self, step: int) -> None:
+        """Tab / shift+tab: the next or previous focusable widget."""
+        if step > 0:
+            self.focus_next()
+        else:
+            self.focus_previous()
+
     def on_descendant_focus(self, event) -> None:
         widget = event.widget
         if isinstance(widget, (Input, Select)) and widget.id and widget.id.startswith("field-"):
@@ -490,7 +505,6 @@ class MainScreen(Screen[None]):
             assert isinstance(binding, Binding)
             rows.append((self.app.get_key_display(binding), binding.tooltip or binding.description))
         rows += [
-            ("tab / shift+tab", "Next / previous field"),
             ("up / down", "Step a number (shift: x10); in Model, Hardware, API model: down opens the list"),
             ("right", "Accept the grey completion of an id"),
             ("enter", "Next field (an unknown id opens the list)"),

@@ -14,7 +14,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select
 
 from llmcalc_tui.catalog.schema import Catalog
-from llmcalc_tui.messages import FieldEdited, PickRequested
+from llmcalc_tui.messages import FieldEdited
 from llmcalc_tui.state import FIELD_SPECS, AppState
 from llmcalc_tui.widgets.number_field import NumberField
 from llmcalc_tui.widgets.pick_field import PickField
@@ -153,21 +153,25 @@ class FormPane(Vertical):
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._update_hint())
 
     def on_descendant_focus(self, event) -> None:
-        self._focused_field = _field_of(event.widget) or self._focused_field
-        self._update_hint()
-        self._mark_title()
+        self._sync_focus()
 
     def on_descendant_blur(self, event) -> None:
-        if _field_of(event.widget) == self._focused_field:
-            self._focused_field = None
-            self._update_hint()
-        # The focus lands after the blur (a Select hands it to its own overlay): look once it has.
-        self.call_later(self._mark_title)
+        self._sync_focus()
 
-    def _mark_title(self) -> None:
+    def _sync_focus(self) -> None:
+        # Read the screen's focus rather than trusting the order of Focus/Blur messages: when keys
+        # arrive in a burst the blur of one field can reach the pane after the focus of the next.
+        focused = self.screen.focused
+        inside = self.has_focus_within
+        field = _field_of(focused) if inside and focused is not None else None
+        if inside and field is None:
+            field = self._focused_field  # a Select's own overlay: still that field
+        if field != self._focused_field:
+            self._focused_field = field
+            self._update_hint()
         # A class on the one title rather than a :focus-within rule: Textual re-styles every node
         # under a :focus-within ancestor on each focus change, and only when the rule targets that ancestor.
-        self.title_label.set_class(self.has_focus_within, "-active")
+        self.title_label.set_class(inside, "-active")
 
     def _update_hint(self) -> None:
         errors = [(f, m) for f in self.FIELDS if (m := self._shown_errors.get(f))]
@@ -216,14 +220,6 @@ class FormPane(Vertical):
         field = _field_of(event.select)
         if field and isinstance(event.value, str) and event.value == event.select.value:
             self.post_message(FieldEdited(field, event.value))
-
-    @on(Input.Submitted)
-    def _input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        if isinstance(event.input, PickField) and self.state is not None and event.input.field in self.state.errors:
-            self.post_message(PickRequested(event.input.field, event.value))
-        else:
-            self.screen.focus_next()
 
     def watch_state(self, state: AppState | None) -> None:
         if state is None:

@@ -45,6 +45,13 @@ class PickField(FormInput):
         if tooltip:
             self.tooltip = tooltip
 
+    def action_next_field(self) -> None:
+        """Enter: the filterable list while the id is unknown (marked invalid), else the next field."""
+        if self.has_class("-invalid"):
+            self.action_open_list()
+        else:
+            super().action_next_field()
+
     def action_open_list(self) -> None:
         """Ask the screen for the filterable list, seeded with the current text."""
         self.post_message(PickRequested(self.field, self.value))
