@@ -339,6 +339,48 @@ async def test_save_reopen_and_dirty_flag():
         assert not screen.state.dirty
 
 
+async def test_read_only_data_dir_save_is_refused_and_nothing_is_lost(monkeypatch):
+    import os
+
+    store = ScenarioStore()
+    store.save("kept", Scenario(gpus=4))
+    kept_bytes = (store.directory / "kept.toml").read_bytes()
+    real_open = os.open
+
+    def deny_writes(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) and str(path).startswith(str(paths.data_dir())):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", deny_writes)
+    app = new_app()
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        screen = main(app)
+        await type_into(pilot, "gpus", "2")
+        for name in ("new one", "kept"):
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            modal = app.screen
+            assert isinstance(modal, SaveScenarioScreen)
+            modal.query_one("#name-input", Input).value = name
+            await pilot.press("enter")
+            await pilot.pause()
+            if isinstance(app.screen, ConfirmScreen):  # "kept" exists: confirm the overwrite
+                await pilot.press("y")
+                await pilot.pause()
+            if app.screen is not screen:
+                await pilot.press("escape")
+                await pilot.pause()
+            assert app.screen is screen
+            messages = [str(n.message) for n in app._notifications]
+            assert any("cannot write" in m.lower() and "permission denied" in m.lower() for m in messages), messages
+            assert screen.state.dirty and screen.state.scenario.gpus == 2  # the form keeps the work
+            app.clear_notifications()
+    monkeypatch.undo()
+    assert (store.directory / "kept.toml").read_bytes() == kept_bytes
+    assert store.names() == ["kept"]
+
+
 async def test_save_modal_validates_name():
     app = new_app()
     async with app.run_test(size=(100, 32)) as pilot:
