@@ -108,6 +108,7 @@ def build_grid(scenario: Scenario, catalog: Catalog) -> list[GridRow]:
                             "deployment": deployment, "api_model": None}
                 ),
                 catalog,
+                explain=False,
             )
         except ScenarioError:
             continue

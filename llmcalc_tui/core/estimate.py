@@ -324,15 +324,19 @@ def max_context_for(model: ModelSpec, pool: float, batch: int, kv: FormatSpec, w
 # ----------------------------------------------------------------------------- estimate
 
 
-def estimate(scenario: Scenario, catalog: Catalog) -> Estimate:
-    """Estimate memory, speed and cost of a scenario; raises ScenarioError on impossible input."""
+def estimate(scenario: Scenario, catalog: Catalog, *, explain: bool = True) -> Estimate:
+    """Estimate memory, speed and cost of a scenario; raises ScenarioError on impossible input.
+
+    explain=False leaves out the assumption and warning texts (the hardware grid estimates every
+    catalog entry on each keystroke and shows none of them).
+    """
     resolved = resolve(scenario, catalog)
     if resolved.model is None or resolved.deployment == "api":
         return _estimate_api(resolved)
-    return _estimate_self_hosted(resolved)
+    return _estimate_self_hosted(resolved, explain)
 
 
-def _estimate_self_hosted(r: Resolved) -> Estimate:
+def _estimate_self_hosted(r: Resolved, explain: bool = True) -> Estimate:
     s = r.scenario
     model, hw, engine, wfmt, kvfmt = r.model, r.hardware, r.engine, r.weights, r.kv
     assert model and hw and engine and wfmt and kvfmt
@@ -404,7 +408,49 @@ def _estimate_self_hosted(r: Resolved) -> Estimate:
         output_tok_s_total=output_total,
     )
     cost = _self_hosted_cost(r, hw, output_total, e2e, batch)
+    if explain:
+        _explain(r, assumptions, warnings, wb=wb, bpv=bpv, budget=budget, capacity=capacity, perf=perf,
+                 batch=batch, fits=fits, pool=pool, weights_gpu=weights_gpu, kv_gpu=kv_gpu,
+                 max_batch=max_batch, max_context=max_context)
+    return Estimate(
+        scenario=s,
+        model_id=model.id,
+        model_name=model.name,
+        params_total=params.total,
+        params_active=params.active,
+        hardware_id=hw.id,
+        engine_id=engine.id,
+        weights_format=wfmt.id,
+        kv_format=kvfmt.id,
+        deployment=r.deployment,
+        gpus=s.gpus,
+        tp=r.tp,
+        pp=r.pp,
+        memory=memory,
+        fits=fits,
+        fit_state=fit_state,
+        batch=batch,
+        max_batch=max_batch,
+        max_context=max_context,
+        timing=timing,
+        cost=cost,
+        assumptions=tuple(assumptions),
+        warnings=tuple(warnings),
+    )
 
+
+def _explain(
+    r: Resolved, assumptions: list[str], warnings: list[str], *, wb: arch.WeightBytes, bpv: float, budget: float,
+    capacity: float, perf: Perf, batch: int, fits: bool, pool: float, weights_gpu: float, kv_gpu: float,
+    max_batch: int, max_context: int,
+) -> None:
+    """The assumption and warning texts of a self-hosted estimate."""
+    s = r.scenario
+    model, hw, engine, wfmt, kvfmt = r.model, r.hardware, r.engine, r.weights, r.kv
+    assert model and hw and engine and wfmt and kvfmt
+    windowed = engine.kv_frees_windowed_layers
+    context = s.input_tokens + s.output_tokens
+    shards = r.tp * r.pp
     assumptions.extend(
         [
             f"{engine.name} on {hw.name}: {engine.decode_bandwidth_efficiency * backend_factor(engine, hw):.0%} "
@@ -456,32 +502,6 @@ def _estimate_self_hosted(r: Resolved) -> Estimate:
         )
     if model.sliding_window and context > model.sliding_window and model.sliding_window_layers == model.num_layers:
         warnings.append(f"{model.name} attends to only the last {model.sliding_window} tokens")
-
-    return Estimate(
-        scenario=s,
-        model_id=model.id,
-        model_name=model.name,
-        params_total=params.total,
-        params_active=params.active,
-        hardware_id=hw.id,
-        engine_id=engine.id,
-        weights_format=wfmt.id,
-        kv_format=kvfmt.id,
-        deployment=r.deployment,
-        gpus=s.gpus,
-        tp=r.tp,
-        pp=r.pp,
-        memory=memory,
-        fits=fits,
-        fit_state=fit_state,
-        batch=batch,
-        max_batch=max_batch,
-        max_context=max_context,
-        timing=timing,
-        cost=cost,
-        assumptions=tuple(assumptions),
-        warnings=tuple(warnings),
-    )
 
 
 def _self_hosted_cost(r: Resolved, hw: HardwareSpec, output_total: float, e2e: float, batch: int) -> Cost:

@@ -188,3 +188,13 @@ def test_grid_covers_every_hardware_and_agrees_with_estimate():
     assert h200.decode_tok_s == pytest.approx(direct.timing.decode_tok_s_per_sequence)
     small = next(r for r in rows if r.hardware == "rtx-3060-12gb")
     assert not small.fits and small.gpus_needed is None
+
+
+def test_grid_estimates_skip_only_the_explanations():
+    scenario = Scenario(model="llama-3.1-70b", weights="fp8", hardware="rtx-4090", gpus=1)
+    full = estimate(scenario, CATALOG)
+    bare = estimate(scenario, CATALOG, explain=False)
+    assert full.assumptions and full.warnings  # 70B in 24 GB: assumptions plus "does not fit"
+    assert bare.assumptions == () and bare.warnings == ()
+    assert (bare.memory, bare.timing, bare.cost, bare.fits, bare.max_batch, bare.max_context) == (
+        full.memory, full.timing, full.cost, full.fits, full.max_batch, full.max_context)
