@@ -6,8 +6,8 @@ Each sample sends one key to a form field, as the terminal driver would, and mea
 from sending it to the end of the last screen update it caused: the key is handled, the
 estimate, grid and API comparison are recomputed, the widgets re-render and the compositor's
 update is turned into terminal output (the bytes a real terminal would receive). Frames are
-drawn on Textual's 60 Hz refresh timer, so up to ~17 ms of each sample is waiting for the next
-frame slot. The app runs headless (App.run_test) with nothing else going on.
+drawn on Textual's refresh timer (120 per second as the app sets it), so up to ~8 ms of each sample
+is waiting for the next frame slot. The app runs headless (App.run_test) with nothing else going on.
 """
 
 from __future__ import annotations
