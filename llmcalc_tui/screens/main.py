@@ -139,7 +139,7 @@ class MainScreen(Screen[None]):
         """
         try:
             width = self.app.size.width
-        except Exception:  # no running app (unit tests build screens bare)
+        except RuntimeError:  # no active app (Textual's NoActiveAppError): a screen built outside one
             return ""
         return next(name for min_width, name in reversed(self.HORIZONTAL_BREAKPOINTS) if width >= min_width)
 
