@@ -105,6 +105,16 @@ def estimate_or_none(**fields):
         return None
 
 
+def smaller_and_larger(setup: dict, field: str, a: int, b: int, **fixed):
+    """Estimates of one setup at the smaller and the larger of two values of `field` (None if either is refused)."""
+    few, many = sorted((a, b))
+    small = estimate_or_none(**{**setup, **fixed, field: few})
+    large = estimate_or_none(**{**setup, **fixed, field: many})
+    if small is None or large is None or small.memory is None or large.memory is None:
+        return None
+    return small, large
+
+
 def at_least(bigger: float | None, smaller: float | None) -> bool:
     """bigger >= smaller, allowing float rounding; an unknown value (None) on either side is no claim."""
     if bigger is None or smaller is None:
@@ -112,59 +122,51 @@ def at_least(bigger: float | None, smaller: float | None) -> bool:
     return bigger >= smaller * (1 - 1e-9) - 1e-12
 
 
+def assert_never_lower(small, large, memory: tuple[str, ...], timing: tuple[str, ...]) -> None:
+    for name in memory:
+        assert at_least(getattr(large.memory, name), getattr(small.memory, name)), name
+    for name in timing:
+        assert at_least(getattr(large.timing, name), getattr(small.timing, name)), name
+
+
 @settings(max_examples=150, deadline=None)
 @given(setups, st.integers(1, 200_000), st.integers(1, 200_000), st.integers(1, 4000))
 def test_more_input_tokens_never_lower_memory_or_time(setup, tokens_a, tokens_b, output_tokens):
-    few, many = sorted((tokens_a, tokens_b))
-    small = estimate_or_none(**setup, input_tokens=few, output_tokens=output_tokens)
-    large = estimate_or_none(**setup, input_tokens=many, output_tokens=output_tokens)
-    if small is None or large is None:
-        return
-    assert at_least(large.memory.kv_cache, small.memory.kv_cache)
-    assert at_least(large.memory.total, small.memory.total)
-    for name in ("ttft_ms", "tpot_ms", "end_to_end_ms"):
-        assert at_least(getattr(large.timing, name), getattr(small.timing, name)), name
-    assert large.max_batch <= small.max_batch
+    pair = smaller_and_larger(setup, "input_tokens", tokens_a, tokens_b, output_tokens=output_tokens)
+    if pair:
+        small, large = pair
+        assert_never_lower(small, large, ("kv_cache", "total"), ("ttft_ms", "tpot_ms", "end_to_end_ms"))
+        assert large.max_batch <= small.max_batch
 
 
 @settings(max_examples=150, deadline=None)
 @given(setups, st.integers(1, 100_000), st.integers(1, 20_000), st.integers(1, 20_000))
 def test_more_output_tokens_never_lower_memory_or_time(setup, input_tokens, out_a, out_b):
-    few, many = sorted((out_a, out_b))
-    small = estimate_or_none(**setup, input_tokens=input_tokens, output_tokens=few)
-    large = estimate_or_none(**setup, input_tokens=input_tokens, output_tokens=many)
-    if small is None or large is None:
-        return
-    assert at_least(large.memory.total, small.memory.total)
-    for name in ("tpot_ms", "end_to_end_ms"):
-        assert at_least(getattr(large.timing, name), getattr(small.timing, name)), name
-    assert at_least(large.cost.per_request, small.cost.per_request)
+    pair = smaller_and_larger(setup, "output_tokens", out_a, out_b, input_tokens=input_tokens)
+    if pair:
+        small, large = pair
+        assert_never_lower(small, large, ("kv_cache", "total"), ("tpot_ms", "end_to_end_ms"))
+        assert at_least(large.cost.per_request, small.cost.per_request)
 
 
 @settings(max_examples=150, deadline=None)
 @given(setups, st.integers(1, 512), st.integers(1, 512), st.integers(1, 30_000))
 def test_bigger_batch_never_lowers_memory_or_step_time(setup, batch_a, batch_b, input_tokens):
-    few, many = sorted((batch_a, batch_b))
-    small = estimate_or_none(**setup, batch=few, input_tokens=input_tokens)
-    large = estimate_or_none(**setup, batch=many, input_tokens=input_tokens)
-    if small is None or large is None:
-        return
-    assert at_least(large.memory.total, small.memory.total)
-    for name in ("ttft_ms", "tpot_ms"):
-        assert at_least(getattr(large.timing, name), getattr(small.timing, name)), name
-    assert at_least(large.timing.output_tok_s_total, small.timing.output_tok_s_total * 0.999)
+    pair = smaller_and_larger(setup, "batch", batch_a, batch_b, input_tokens=input_tokens)
+    if pair:
+        small, large = pair
+        assert_never_lower(small, large, ("kv_cache", "total"), ("ttft_ms", "tpot_ms"))
+        assert at_least(large.timing.output_tok_s_total, small.timing.output_tok_s_total * 0.999)
 
 
 @settings(max_examples=150, deadline=None)
 @given(setups, st.sampled_from([1, 2, 4, 8]), st.sampled_from([1, 2, 4, 8, 16]))
 def test_more_gpus_never_lower_capacity(setup, gpus_a, gpus_b):
-    few, many = sorted((gpus_a, gpus_b))
-    small = estimate_or_none(**{**setup, "gpus": few})
-    large = estimate_or_none(**{**setup, "gpus": many})
-    if small is None or large is None or small.memory is None or large.memory is None:
-        return
-    assert at_least(large.memory.capacity_per_gpu * many, small.memory.capacity_per_gpu * few)
-    assert large.fits or not small.fits
+    pair = smaller_and_larger(setup, "gpus", gpus_a, gpus_b)
+    if pair:
+        small, large = pair
+        assert at_least(large.memory.capacity_per_gpu * large.gpus, small.memory.capacity_per_gpu * small.gpus)
+        assert large.fits or not small.fits
 
 
 @settings(max_examples=300, deadline=None)
