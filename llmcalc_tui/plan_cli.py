@@ -14,8 +14,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p = sub.add_parser("plan", help="hardware, layout and replicas to serve a request rate within latency targets")
     p.add_argument("--model", "-m", required=True, type=identifier("--model"), help="open-model id or alias")
     p.add_argument("--rps", required=True, type=float_in("--rps", 0, 1e6, low_open=True), help="requests per second")
-    p.add_argument("--input-tokens", required=True, type=int_in("--input-tokens", 1, MAX_TOKENS))
-    p.add_argument("--output-tokens", required=True, type=int_in("--output-tokens", 1, MAX_TOKENS))
+    p.add_argument("--input-tokens", type=int_in("--input-tokens", 1, MAX_TOKENS), help="prompt tokens per request")
+    p.add_argument("--output-tokens", type=int_in("--output-tokens", 1, MAX_TOKENS), help="output tokens per request")
+    p.add_argument("--lengths", metavar="FILE",
+                   help="request lengths to draw from: a line per request, 'prompt' or 'prompt output' tokens")
     p.add_argument("--ttft-slo-ms", type=float_in("--ttft-slo-ms", 0, 1e9, low_open=True), help="time-to-first-token target")
     p.add_argument("--tpot-slo-ms", type=float_in("--tpot-slo-ms", 0, 1e9, low_open=True), help="time-per-output-token target")
     p.add_argument("--percentile", type=int, choices=[50, 90, 99], default=99, help="percentile the targets apply to")
@@ -28,11 +30,33 @@ def register(sub: argparse._SubParsersAction) -> dict:
 
 
 def cmd_plan(args: argparse.Namespace, catalog: Catalog) -> int:
-    from llmcalc_tui.cli import print_json
+    from llmcalc_tui.cli import UsageError, print_json
     from llmcalc_tui.core.plan import PlanRequest, plan
 
+    prompts: tuple[int, ...] = ()
+    outputs: tuple[int, ...] = ()
+    input_tokens, output_tokens = args.input_tokens, args.output_tokens
+    if args.lengths:
+        from pathlib import Path
+
+        from llmcalc_tui.core.simulate import read_lengths
+
+        try:
+            prompt_lengths, output_lengths = read_lengths(Path(args.lengths))
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.lengths}: {exc.strerror or exc}") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UsageError(str(exc)) from None
+        prompts = prompt_lengths.values
+        input_tokens = round(prompt_lengths.mean)
+        if output_lengths is not None:
+            outputs = output_lengths.values
+            output_tokens = round(output_lengths.mean)
+    if input_tokens is None or output_tokens is None:
+        raise UsageError("plan needs --input-tokens and --output-tokens (or a --lengths file that gives them)")
     result = plan(PlanRequest(
-        model=args.model, rps=args.rps, input_tokens=args.input_tokens, output_tokens=args.output_tokens,
+        model=args.model, rps=args.rps, input_tokens=input_tokens, output_tokens=output_tokens,
+        prompt_lengths=prompts, output_lengths=outputs,
         ttft_slo_ms=args.ttft_slo_ms, tpot_slo_ms=args.tpot_slo_ms, percentile=args.percentile,
         hardware=tuple(args.hardware or ()), engine=args.engine, weights=args.weights, kv_cache=args.kv_cache,
     ), catalog)

@@ -86,3 +86,18 @@ def test_estimate_emit_switches_the_engine_it_estimates(capsys):
     data = json.loads(out)
     assert data["engine"] == "llama.cpp"
     assert data["launch"]["command"].startswith("llama-server ")
+
+
+def test_plan_reads_request_lengths_from_a_file(capsys, tmp_path):
+    lengths = tmp_path / "traffic.txt"
+    lengths.write_text("# prompt output\n800 100\n1200 300\n")
+    code, out, err = run(capsys, "plan", "--model", "llama-3.1-8b", "--rps", "5", "--lengths", str(lengths),
+                         "--hardware", "h100-sxm", "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    assert (data["input_tokens"], data["output_tokens"]) == (1000, 200)
+    words = shlex.split(data["options"][0]["launch"]["command"])
+    assert words[words.index("--max-model-len") + 1] == "1500"  # the longest request: 1,200 + 300
+    lengths.write_text("800 100\nmany\n")
+    code, out, err = run(capsys, "plan", "--model", "llama-3.1-8b", "--rps", "5", "--lengths", str(lengths))
+    assert code == 2 and "traffic.txt:2" in err and err.count("\n") == 1

@@ -8,7 +8,7 @@ needed follow, and a last simulation at the real per-replica rate gives the late
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.scenario import Scenario, ScenarioError, resolve_model_id
@@ -33,6 +33,9 @@ class PlanRequest:
     engine: str | None = None
     weights: str | None = None
     kv_cache: str | None = None
+    prompt_lengths: tuple[int, ...] = ()
+    """Prompt lengths to draw from (a file of real traffic); empty: every prompt has input_tokens."""
+    output_lengths: tuple[int, ...] = ()
     requests_per_probe: int = 1000
     bisection_steps: int = 7
     seed: int = 0
@@ -177,8 +180,13 @@ def plan(req: PlanRequest, catalog: Catalog) -> Plan:
     ))
     assumptions = (
         "Poisson arrivals at the requested rate, spread evenly over identical data-parallel replicas",
-        f"each replica simulated with {req.requests_per_probe:,} requests of {req.input_tokens:,} prompt and "
-        f"{req.output_tokens:,} output tokens; targets at p{req.percentile}",
+        f"each replica simulated with {req.requests_per_probe:,} requests of "
+        + (f"{len(req.prompt_lengths):,} recorded prompt lengths (mean {req.input_tokens:,})" if req.prompt_lengths
+           else f"{req.input_tokens:,} prompt tokens")
+        + " and "
+        + (f"recorded output lengths (mean {req.output_tokens:,})" if req.output_lengths
+           else f"{req.output_tokens:,} output tokens")
+        + f"; targets at p{req.percentile}",
         "continuous batching with chunked prefill; max batch per replica = the engine's cap lowered to what the "
         "KV pool holds at full context",
         "tensor parallel within one node (up to the hardware's devices per node); no pipeline or expert parallel",
@@ -194,13 +202,18 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
 
     hw = catalog.hardware[hw_id]
     engine = _engine_for(req, hw.kind, catalog)
+    prompt = Lengths.from_values(req.prompt_lengths) if req.prompt_lengths else Lengths.fixed(req.input_tokens)
+    output = Lengths.from_values(req.output_lengths) if req.output_lengths else Lengths.fixed(req.output_tokens)
+    # Memory (and the launch command's context) is sized for the longest request the traffic holds.
+    longest_prompt = max(req.prompt_lengths, default=req.input_tokens)
+    longest_output = max(req.output_lengths, default=req.output_tokens)
     options = []
     for tp in TP_CHOICES:
         if tp > hw.max_devices:
             break
         base = Scenario(
-            model=model_id, hardware=hw_id, gpus=tp, tp=tp, engine=engine, input_tokens=req.input_tokens,
-            output_tokens=req.output_tokens, batch="max", weights=req.weights,
+            model=model_id, hardware=hw_id, gpus=tp, tp=tp, engine=engine, input_tokens=longest_prompt,
+            output_tokens=longest_output, batch="max", weights=req.weights,
             kv_cache=req.kv_cache or "fp16",
         )
         try:
@@ -212,8 +225,8 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
         if not est.fits:
             continue
         setup = serving_setup_for(base, catalog)
-        workload = Workload(Lengths.fixed(req.input_tokens), Lengths.fixed(req.output_tokens),
-                            requests=req.requests_per_probe, seed=req.seed)
+        pairs = tuple(zip(req.prompt_lengths, req.output_lengths)) if req.prompt_lengths and req.output_lengths else ()
+        workload = Workload(prompt, output, requests=req.requests_per_probe, seed=req.seed, pairs=pairs)
         found = goodput(setup, workload, targets, steps=req.bisection_steps)
         saturation_rps = found.saturation.requests_per_s
         per_replica_max = found.rate_rps
@@ -225,8 +238,7 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
         # bisection's margin is not enough there, one more replica is added.
         while True:
             share = req.rps / replicas
-            result = simulate(setup, Workload(workload.prompt, workload.output, workload.requests,
-                                              rate_rps=share, seed=req.seed))
+            result = simulate(setup, replace(workload, rate_rps=share))
             meets = per_replica_max > 0 and targets.met_by(result)
             if meets or per_replica_max <= 0 or replicas > math.ceil(req.rps / per_replica_max) + 2:
                 break

@@ -17,7 +17,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -263,6 +263,8 @@ class Workload:
     seed: int = 0
     warmup_share: float = 0.1
     """Share of the first requests left out of the statistics (the system starts empty)."""
+    pairs: tuple[tuple[int, int], ...] = ()
+    """Recorded (prompt, output) pairs: when given, each request is one of them, drawn uniformly."""
 
 
 # ----------------------------------------------------------------------------- results
@@ -378,10 +380,14 @@ def simulate(setup: ServingSetup, workload: Workload) -> SimResult:
     # requests with the same arrivals compressed in time (more load, same traffic).
     length_rng = random.Random(workload.seed)
     gap_rng = random.Random(workload.seed + 0x9E3779B9)
-    draw_prompt = workload.prompt.sampler(length_rng)
-    draw_output = workload.output.sampler(length_rng)
     n = workload.requests
-    sizes = [(draw_prompt(), draw_output()) for _ in range(n)]
+    if workload.pairs:
+        pairs = workload.pairs
+        sizes = [pairs[int(length_rng.random() * len(pairs))] for _ in range(n)]
+    else:
+        draw_prompt = workload.prompt.sampler(length_rng)
+        draw_output = workload.output.sampler(length_rng)
+        sizes = [(draw_prompt(), draw_output()) for _ in range(n)]
     reqs: list[_Request]
     if closed:
         clients = min(n, workload.concurrency or 1)
@@ -663,14 +669,12 @@ def goodput(setup: ServingSetup, workload: Workload, targets: Targets, steps: in
     The search runs between a thousandth of the saturation rate and the saturation rate itself, in
     log space: `steps` probes narrow it to a factor of 1000 ** (1 / 2 ** steps) (8 steps: 2.7 %).
     """
-    burst = Workload(workload.prompt, workload.output, workload.requests, rate_rps=1e12, seed=workload.seed,
-                     warmup_share=workload.warmup_share)
+    burst = replace(workload, rate_rps=1e12, concurrency=None)
     saturation = simulate(setup, burst)
     probes: list[tuple[float, bool]] = []
 
     def at(rate: float) -> SimResult:
-        return simulate(setup, Workload(workload.prompt, workload.output, workload.requests, rate_rps=rate,
-                                        seed=workload.seed, warmup_share=workload.warmup_share))
+        return simulate(setup, replace(workload, rate_rps=rate, concurrency=None))
 
     high = saturation.requests_per_s
     if not high > 0:

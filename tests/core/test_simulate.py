@@ -167,3 +167,8 @@ def test_core_step_cost_memoises():
         cost.step_seconds(2, 100, [(0, 50)])
     assert len(calls) == 3  # one decode, two prefill batches for the marginal cost
     assert cost.step_seconds(0, 0, [(0, 50)]) == pytest.approx(0.05)
+
+
+def test_recorded_pairs_replace_the_length_distributions(setup_8b):
+    paired = Workload(Lengths.fixed(1), Lengths.fixed(1), requests=300, rate_rps=8, seed=4, pairs=((700, 30),))
+    assert simulate(setup_8b, paired) == simulate(setup_8b, fixed(700, 30, requests=300, rate_rps=8, seed=4))
