@@ -91,14 +91,22 @@ def plan_table(result) -> str:
     if not result.options:
         lines.append("no candidate layout fits this model")
     else:
+        # p50 next to the targets' percentile (or p99 when the targets are at p50): each option on one line.
+        tail = p if p != 50 else 99
+
+        def pair(low: float | None, high: float | None) -> str:
+            return f"{_ms(low)}/{_ms(high)}"
+
         lines.append(table(
-            ["hardware", "tp", "replicas", "GPUs", "nodes", "batch", "ok", "util", f"TTFT p{p} ms", f"TPOT p{p} ms",
-             "TTFT p50/p99", "$/month rented", "$/month owned"],
-            [[o.hardware, o.tp, o.replicas, o.total_gpus, o.nodes, o.max_batch_per_replica,
-              "yes" if o.meets_slo else "no", f"{o.utilisation:.0%}", _ms(o.ttft_ms), _ms(o.tpot_ms),
-              f"{_ms(o.ttft_p50_ms)}/{_ms(o.ttft_p99_ms)}", _usd(o.usd_per_month_cloud), _usd(o.usd_per_month_owned)]
+            ["hardware", "tp", "replicas", "GPUs", "ok", "util", f"TTFT p50/p{tail}", f"TPOT p50/p{tail}",
+             "$/mo rented", "$/mo owned"],
+            [[o.hardware, o.tp, o.replicas, o.total_gpus, "yes" if o.meets_slo else "no", f"{o.utilisation:.0%}",
+              pair(o.ttft_p50_ms, o.ttft_p99_ms if tail == 99 else o.ttft_ms),
+              pair(o.tpot_p50_ms, o.tpot_p99_ms if tail == 99 else o.tpot_ms),
+              _usd(o.usd_per_month_cloud), _usd(o.usd_per_month_owned)]
              for o in result.options],
         ))
+        lines.append("latencies in ms; util = each replica's share of the traffic over its saturated throughput")
         best = result.options[0]
         if best.launch:
             lines += ["", f"launch ({best.hardware}, tp {best.tp}, each of {best.replicas} replica(s)):",
