@@ -547,7 +547,11 @@ def simulate(setup: ServingSetup, workload: Workload) -> SimResult:
                 budget -= chunk
                 free -= chunk
             if not b and not chunks:
-                # Blocked with nothing to run (cannot happen with a consistent pool); avoid spinning.
+                if prefilling:
+                    # Half-prefilled prompts fill the pool and none can go on: free the latest one's blocks.
+                    preempt_latest()
+                    continue
+                # Nothing running or waiting that could start: wait for the next arrival.
                 if not arrivals:
                     break
                 now = max(now, arrivals[0].arrival)
