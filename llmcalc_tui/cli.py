@@ -164,6 +164,8 @@ def build_parser() -> OneLineParser:
     p = sub.add_parser("estimate", help="memory, latency, throughput and cost of one setup")
     add_workload_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--emit", choices=["vllm", "sglang", "trtllm", "llama-server", "ollama", "mlx"],
+                   help="print the engine's launch command for this setup (with --json: a 'launch' key)")
 
     p = sub.add_parser("fit", help="the workload on every hardware entry")
     add_workload_options(p)
@@ -199,9 +201,18 @@ def cmd_estimate(args: argparse.Namespace, catalog: Catalog) -> int:
     from llmcalc_tui.core.report import estimate_table
     from llmcalc_tui.core.bands import attach_bands
 
-    est = attach_bands(estimate(scenario_from_args(args), catalog), catalog)
+    scenario = scenario_from_args(args)
+    launch = None
+    if getattr(args, "emit", None):
+        from llmcalc_tui import plan_cli
+
+        scenario = plan_cli.scenario_for_emit(args.emit, scenario, args.engine is not None)
+        launch = plan_cli.emit_launch(args.emit, scenario, catalog)
+    est = attach_bands(estimate(scenario, catalog), catalog)
     if args.json:
-        print_json(est.to_json())
+        print_json(est.to_json() | ({"launch": launch.to_json()} if launch else {}))
+    elif launch:
+        print(plan_cli.launch_text(launch))
     else:
         print(estimate_table(est))
     return 0
