@@ -1,6 +1,7 @@
 """Fit the engines' efficiency profiles to catalogs/benchmarks/calibration.toml.
 
     python benchmarks/fit_calibration.py [--write]   # print (and write to catalogs/engines.toml) the fit
+    python benchmarks/fit_calibration.py --engine transformers [--write]   # one engine on its own points
     python benchmarks/fit_calibration.py --cross-validate
 The fit is a coordinate descent on a few physically meaningful constants per engine (achieved
 bandwidth and compute per hardware class, per-layer launch overhead, KV-read and MoE efficiency,
@@ -46,7 +47,16 @@ PARAMS = [
     (("tensorrt-llm",), "kv_bandwidth_efficiency", None),
     (("tensorrt-llm",), "roofline_sharpness", None),
     (("tensorrt-llm",), "moe_compute_efficiency", None),
+    (("transformers",), "decode_bandwidth_efficiency", None),
+    (("transformers",), "layer_overhead_us", None),
+    (("transformers",), "step_overhead_ms", None),
+    (("transformers",), "prefill_compute_efficiency", None),
+    (("transformers",), "batched_compute_efficiency", None),
+    (("transformers",), "moe_compute_efficiency", None),
 ]
+PHYSICAL = {"transformers"}
+"""Engines whose efficiencies stay in (0, 1]: a share of a peak cannot exceed it (issue 13 applies this
+to every engine once the per-operation model replaces the smooth roofline)."""
 BOUNDS = {
     "decode_bandwidth_efficiency": (0.5, 0.92), "prefill_compute_efficiency": (0.05, 1.0),
     "batched_compute_efficiency": (0.05, 1.0), "kv_bandwidth_efficiency": (0.3, 1.2),
@@ -67,6 +77,8 @@ def get(catalog, param):
 def put(catalog, param, value):
     engines, attr, key = param
     low, high = BOUNDS[attr]
+    if attr.endswith("efficiency") and PHYSICAL.intersection(engines):
+        high = min(high, 1.0)
     value = min(high, max(low, value))
     updated = dict(catalog.engines)
     for eid in engines:
@@ -95,12 +107,13 @@ def objective(catalog, measurements):
     return sum(trimmed(v) / TARGETS.get(g, 0.25) for g, v in groups.items() if g in TARGETS)
 
 
-def fit(catalog, measurements, verbose=True):
+def fit(catalog, measurements, verbose=True, params=None):
+    params = PARAMS if params is None else params
     best = objective(catalog, measurements)
     step = 0.5
     while step > 0.01:
         improved = False
-        for param in PARAMS:
+        for param in params:
             current = get(catalog, param)
             for factor in (1 + step, 1 / (1 + step)):
                 candidate = put(catalog, param, current * factor if current else step * 100)
@@ -133,7 +146,7 @@ def cross_validate(catalog, measurements) -> None:
         print(f"  {group:22s} {statistics.median(errors):6.1%}  ({len(errors)} points)")
 
 
-def write_engines(catalog) -> None:
+def write_engines(catalog, params=None) -> None:
     """Write the fitted constants back into catalogs/engines.toml, editing only the fitted keys."""
     import re
 
@@ -141,13 +154,14 @@ def write_engines(catalog) -> None:
 
     path = catalogs_dir() / "engines.toml"
     text = path.read_text()
-    for engine_id in sorted({e for engines, _, _ in PARAMS for e in engines}):
+    params = PARAMS if params is None else params
+    for engine_id in sorted({e for engines, _, _ in params for e in engines}):
         engine = catalog.engines[engine_id]
         start = text.index(f'id = "{engine_id}"')
         end = text.find("[[engine]]", start)
         end = len(text) if end < 0 else end
         block = text[start:end]
-        for engines, attr, _ in PARAMS:
+        for engines, attr, _ in params:
             if engine_id not in engines:
                 continue
             value = getattr(engine, attr)
@@ -166,16 +180,33 @@ def write_engines(catalog) -> None:
     path.write_text(text)
 
 
+def option(name: str) -> str | None:
+    if name in sys.argv:
+        index = sys.argv.index(name) + 1
+        if index < len(sys.argv):
+            return sys.argv[index]
+        raise SystemExit(f"{name} needs a value")
+    return None
+
+
 def main() -> None:
     measurements = load_measurements(benchmarks_dir() / "calibration.toml")
     catalog = load_builtin()
     if "--cross-validate" in sys.argv:
         cross_validate(catalog, measurements)
         return
-    catalog = fit(catalog, measurements)
+    params = PARAMS
+    only = option("--engine")
+    if only:  # fit one engine's constants on its own points, leaving every other engine as it is
+        params = [p for p in PARAMS if only in p[0]]
+        if not params:
+            raise SystemExit(f"no fitted constants for engine {only!r}")
+        engines = {e for p in params for e in p[0]}
+        measurements = [m for m in measurements if m.scenario.engine in engines]
+    catalog = fit(catalog, measurements, params=params)
     if "--write" in sys.argv:
-        write_engines(catalog)
-    for param in PARAMS:
+        write_engines(catalog, params)
+    for param in params:
         engines, attr, key = param
         print(f"{'/'.join(engines):20s} {attr}{'[' + key + ']' if key else ''} = {get(catalog, param):.4g}")
 
