@@ -128,22 +128,89 @@ def fit(catalog, measurements, verbose=True, params=None):
     return catalog
 
 
-def cross_validate(catalog, measurements) -> None:
-    """Refit without each hardware class in turn and predict the class left out."""
-    kinds = sorted({catalog.hardware[m.scenario.hardware].kind for m in measurements})
-    held_out = []
-    for kind in kinds:
-        train = [m for m in measurements if catalog.hardware[m.scenario.hardware].kind != kind]
-        test = [m for m in measurements if catalog.hardware[m.scenario.hardware].kind == kind]
-        fitted = fit(catalog, train, verbose=False)
-        held_out.extend(run(test, fitted))
+PRIORS = {
+    # What each engine's constants were before any fit (catalogs/engines.toml as first written, from
+    # the engines' documentation and common rules of thumb): a held-out engine falls back to these.
+    "vllm": {"decode_bandwidth_efficiency": 0.75, "prefill_compute_efficiency": 0.6,
+             "batched_compute_efficiency": 0.5, "step_overhead_ms": 0.3},
+    "tensorrt-llm": {"decode_bandwidth_efficiency": 0.8, "prefill_compute_efficiency": 0.65,
+                     "batched_compute_efficiency": 0.55, "step_overhead_ms": 0.2},
+    "llama.cpp": {"decode_bandwidth_efficiency": 0.7, "prefill_compute_efficiency": 0.5,
+                  "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.0},
+    "llama.cpp-vulkan": {"decode_bandwidth_efficiency": 0.7, "prefill_compute_efficiency": 0.5,
+                         "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.0},
+    "ollama": {"decode_bandwidth_efficiency": 0.65, "prefill_compute_efficiency": 0.45,
+               "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.5},
+    "transformers": {"decode_bandwidth_efficiency": 0.35, "prefill_compute_efficiency": 0.4,
+                     "batched_compute_efficiency": 0.25, "step_overhead_ms": 15.0},
+}
+"""Anything not listed takes the schema default (no per-layer overhead, multipliers of 1, p = 4)."""
+
+
+def reset_to_prior(catalog, params):
+    """The catalog with these fitted constants set back to their priors (backend keys removed)."""
+    from llmcalc_tui.catalog.schema import EngineSpec
+
+    updated = dict(catalog.engines)
+    for engines, attr, key in params:
+        for eid in engines:
+            eng = updated[eid]
+            if key is None:
+                prior = PRIORS.get(engines[0], {}).get(attr, EngineSpec.model_fields[attr].default)
+                updated[eid] = eng.model_copy(update={attr: prior})
+            else:
+                table = {k: v for k, v in getattr(eng, attr).items() if k != key}
+                updated[eid] = eng.model_copy(update={attr: table})
+    return catalog.model_copy(update={"engines": updated})
+
+
+def held_out_medians(results) -> dict[str, tuple[float, int]]:
     groups = {}
-    for r in held_out:
+    for r in results:
         if r.error is not None:
             groups.setdefault(r.group, []).append(abs(r.error))
-    print("held-out median |error| (each hardware class predicted by a fit without it):")
-    for group, errors in sorted(groups.items()):
-        print(f"  {group:22s} {statistics.median(errors):6.1%}  ({len(errors)} points)")
+    return {g: (statistics.median(e), len(e)) for g, e in sorted(groups.items())}
+
+
+def leave_one_out(catalog, measurements, label_of, params_of) -> list:
+    """Refit without each label's points, from priors for the constants only they inform; predict them."""
+    held_out = []
+    for label in sorted({label_of(m) for m in measurements}):
+        train = [m for m in measurements if label_of(m) != label]
+        test = [m for m in measurements if label_of(m) == label]
+        start = reset_to_prior(catalog, params_of(label))
+        fitted = fit(start, train, verbose=False)
+        held_out.extend(run(test, fitted))
+    return held_out
+
+
+def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, int]]]:
+    """Leave-one-hardware-class-out and leave-one-engine-out medians of |error|, printed and returned.
+
+    A held-out hardware class loses the backend constants keyed to it (e.g. apple's multipliers); a
+    held-out engine loses every constant it has (shared ones are refitted on the engines left in).
+    """
+    def kind(m):
+        return catalog.hardware[m.scenario.hardware].kind
+
+    def class_params(k):
+        return [p for p in PARAMS if p[2] is not None and (p[2] == k or p[2].startswith(k + ":"))]
+
+    def engine_params(e):
+        return [p for p in PARAMS if e in p[0]]
+
+    tables = {
+        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params)),
+        "engine": held_out_medians(
+            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params)),
+    }
+    for title, table in tables.items():
+        print(f"held-out median |error| (each {title} predicted by a fit without it):")
+        for group, (median, n) in table.items():
+            target = TARGETS.get(group)
+            limit = f"  target x1.5 {1.5 * target:.0%}" if target else ""
+            print(f"  {group:22s} {median:6.1%}  ({n} points){limit}")
+    return tables
 
 
 def write_engines(catalog, params=None) -> None:
