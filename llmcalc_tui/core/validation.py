@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover
 
 Metric = Literal[
     "decode_tok_s_single", "prefill_tok_s", "output_tok_s_total", "ttft_ms", "tpot_ms",
-    "peak_mem_gib", "file_size_gib", "kv_cache_gib",
+    "peak_mem_gib", "file_size_gib", "kv_cache_gib", "e2e_latency_ms",
 ]
 
 TARGETS: dict[str, float] = {
@@ -98,6 +98,8 @@ def predicted_value(m: Measurement, est: Estimate) -> float | None:
         return batch_ttft if batch_ttft is not None else t.ttft_ms
     if m.metric == "tpot_ms":
         return t.tpot_ms
+    if m.metric == "e2e_latency_ms":
+        return t.end_to_end_ms
     if mem is None:
         return None
     if m.metric == "peak_mem_gib" and m.mem_scope == PROCESS_PEAK:
