@@ -508,7 +508,6 @@ def test_cpu_facts_match_sources(hardware: dict[str, HardwareSpec]) -> None:
     pi = hardware["raspberry-pi-5"]
     assert pi.cpu_cores == 4 and pi.memory_technology == "lpddr4x"
     assert pi.simd_int8_tops == pytest.approx(4 * 2.4e9 * 64 / 1e12, abs=5e-4)  # the derivation in its notes
-    assert hardware["ampereone-a192"].simd_int8_tops == pytest.approx(192 * 3.2e9 * 64 / 1e12, abs=0.05)
     assert hardware["m2-ultra"].compute_units == 76  # GPU cores, as the entry's name says
 
 
