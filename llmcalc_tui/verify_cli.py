@@ -143,7 +143,9 @@ def cmd_verify(args: argparse.Namespace, catalog: Catalog) -> int:
     scenario = scenario_from_args(args)
     if args.result_file is None and args.bench == "throughput" and args.batch is None:
         scenario = scenario.model_copy(update={"batch": "max"})
-    estimate(scenario, catalog, explain=False)  # unknown ids and impossible setups fail here, before any run
+    planned = estimate(scenario, catalog, explain=False)  # unknown ids and impossible setups fail here
+    if planned.deployment == "api" or planned.engine_id is None:
+        raise UsageError(f"{scenario.model!r} is a hosted API: verify measures an open model on your own hardware")
     with tempfile.TemporaryDirectory(prefix="llmcalc-verify-") as tmp:
         if args.result_file is not None:
             path, origin = Path(args.result_file), f"result file {Path(args.result_file).name}"

@@ -253,3 +253,8 @@ def test_bands_on_this_machine_narrow_as_accurate_points_accumulate(isolated_dir
     append_points([{"id": "user:other", "source": "test", "metric": "decode_tok_s_single", "value": predicted * 3,
                     "scenario": scenario.model_dump(exclude_none=True), "machine": {"hostname": "elsewhere"}}])
     assert _decode_band(catalog) == spreads[-1]
+
+
+def test_a_hosted_api_model_cannot_be_verified(capsys):
+    code, out, err = run(capsys, "verify", "--model", "gpt-4o", "--from", str(DATA / "llama-bench.json"))
+    assert code == 2 and out == "" and "hosted API" in err

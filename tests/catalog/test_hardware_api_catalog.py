@@ -522,3 +522,15 @@ def test_every_gpu_has_compute_units_or_says_why_not(hardware: dict[str, Hardwar
             assert "memory_technology" in h.notes, h.id
         if h.kind != "apple" and h.compute_units is not None:
             assert h.boost_clock_mhz, h.id
+
+
+def test_extra_hardware_compute_path_facts() -> None:
+    entries, problems = parse_file(HARDWARE_FILE.with_name("hardware_extra.toml"))
+    assert problems == []
+    extra = {h.id: h for h in entries["hardware"]}
+    assert extra["ampereone-a192"].cpu_cores == 192
+    assert extra["ampereone-a192"].simd_int8_tops == pytest.approx(192 * 3.2e9 * 64 / 1e12, abs=0.05)
+    assert extra["snapdragon-8cx-gen3"].simd_int8_tops == pytest.approx((4 * 3.0 * 128 + 4 * 2.4 * 64) / 1e3, abs=0.01)
+    assert (extra["cix-p1"].cpu_cores, extra["cix-p1"].memory_technology) == (12, "lpddr5")
+    gh = extra["gh200-144gb"]
+    assert gh.memory_technology == "hbm3e" and gh.compute_units is None and "unknown" in gh.notes
