@@ -270,7 +270,16 @@ def main() -> None:
             raise SystemExit(f"no fitted constants for engine {only!r}")
         engines = {e for p in params for e in p[0]}
         measurements = [m for m in measurements if m.scenario.engine in engines]
-    catalog = fit(catalog, measurements, params=params)
+        # Coordinate descent finds a local optimum: descend from the documented priors and from the
+        # constants engines.toml holds (each clamped into the bounds) and keep the better fit.
+        starts = [reset_to_prior(catalog, params), catalog]
+        for i, start in enumerate(starts):
+            for param in params:
+                start = put(start, param, get(start, param))
+            starts[i] = fit(start, measurements, params=params)
+        catalog = min(starts, key=lambda c: objective(c, measurements))
+    else:
+        catalog = fit(catalog, measurements, params=params)
     if "--write" in sys.argv:
         write_engines(catalog, params)
     for param in params:

@@ -55,6 +55,5 @@ def test_fitting_one_engine_leaves_the_others_alone():
     for eid, eng in catalog.engines.items():
         if eid != "transformers":
             assert fitted.engines[eid] == eng, eid
-    # From the prior, the fit lands where the catalog's constants are (they came from this fit).
-    assert fitted.engines["transformers"].layer_overhead_us == pytest.approx(
-        catalog.engines["transformers"].layer_overhead_us, rel=0.35)
+    # engines.toml holds the better of the fits from the prior and from its previous values.
+    assert fc.objective(catalog, points) <= fc.objective(fitted, points) + 1e-9
