@@ -40,7 +40,9 @@ def cmd_validate(args: argparse.Namespace, catalog: Catalog) -> int:
                 {"id": r.measurement.id, "metric": r.measurement.metric, "measured": r.measurement.value,
                  "predicted": None if r.predicted is None else round(r.predicted, 4),
                  "error": None if r.error is None else round(r.error, 4), "engine": r.engine,
-                 "hardware_kind": r.hardware_kind, "problem": r.problem, "source": r.measurement.source}
+                 "hardware_kind": r.hardware_kind, "problem": r.problem, "source": r.measurement.source,
+                 **{k: getattr(r.measurement, k) for k in ("build", "build_date", "era")
+                    if hasattr(r.measurement, k)}}
                 for r in results
             ],
             "median_abs_error": {

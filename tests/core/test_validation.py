@@ -74,3 +74,15 @@ def test_llama_cpp_points_carry_the_build_era_the_source_states():
     # Scoreboard values quoted in notes have no build of their own; non-llama.cpp points have none.
     assert not hasattr(points["lcpp-notes-h100-sxm-llama2_7b-q4_0-pp512"], "era")
     assert not hasattr(points["hf-h200-qwen3-8b-b1-decode"], "era")
+
+
+def test_validate_json_carries_the_build_era(capsys):
+    import json
+
+    from llmcalc_tui.cli import main
+
+    assert main(["validate", "--json"]) == 0
+    points = {p["id"]: p for p in json.loads(capsys.readouterr().out)["points"]}
+    assert points["lcpp-gg51-cp8180-tinyllama-q4km-cpu-tg128"]["era"] == "2025+"
+    assert points["lcpp-gg51-cp8180-tinyllama-q4km-cpu-tg128"]["build"] == "b8664 (9c699074c)"
+    assert "era" not in points["hf-h200-qwen3-8b-b1-decode"]
