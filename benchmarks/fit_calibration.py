@@ -1,6 +1,7 @@
 """Fit the engines' efficiency profiles to catalogs/benchmarks/calibration.toml.
 
     python benchmarks/fit_calibration.py [--write]   # print (and write to catalogs/engines.toml) the fit
+    python benchmarks/fit_calibration.py --engine transformers [--write]   # one engine on its own points
     python benchmarks/fit_calibration.py --cross-validate
 The fit is a coordinate descent on a few physically meaningful constants per engine (achieved
 bandwidth and compute per hardware class, per-layer launch overhead, KV-read and MoE efficiency,
@@ -46,7 +47,16 @@ PARAMS = [
     (("tensorrt-llm",), "kv_bandwidth_efficiency", None),
     (("tensorrt-llm",), "roofline_sharpness", None),
     (("tensorrt-llm",), "moe_compute_efficiency", None),
+    (("transformers",), "decode_bandwidth_efficiency", None),
+    (("transformers",), "layer_overhead_us", None),
+    (("transformers",), "step_overhead_ms", None),
+    (("transformers",), "prefill_compute_efficiency", None),
+    (("transformers",), "batched_compute_efficiency", None),
+    (("transformers",), "moe_compute_efficiency", None),
 ]
+PHYSICAL = {"transformers"}
+"""Engines whose efficiencies stay in (0, 1]: a share of a peak cannot exceed it (issue 13 applies this
+to every engine once the per-operation model replaces the smooth roofline)."""
 BOUNDS = {
     "decode_bandwidth_efficiency": (0.5, 0.92), "prefill_compute_efficiency": (0.05, 1.0),
     "batched_compute_efficiency": (0.05, 1.0), "kv_bandwidth_efficiency": (0.3, 1.2),
@@ -67,6 +77,8 @@ def get(catalog, param):
 def put(catalog, param, value):
     engines, attr, key = param
     low, high = BOUNDS[attr]
+    if attr.endswith("efficiency") and PHYSICAL.intersection(engines):
+        high = min(high, 1.0)
     value = min(high, max(low, value))
     updated = dict(catalog.engines)
     for eid in engines:
@@ -95,12 +107,13 @@ def objective(catalog, measurements):
     return sum(trimmed(v) / TARGETS.get(g, 0.25) for g, v in groups.items() if g in TARGETS)
 
 
-def fit(catalog, measurements, verbose=True):
+def fit(catalog, measurements, verbose=True, params=None):
+    params = PARAMS if params is None else params
     best = objective(catalog, measurements)
     step = 0.5
     while step > 0.01:
         improved = False
-        for param in PARAMS:
+        for param in params:
             current = get(catalog, param)
             for factor in (1 + step, 1 / (1 + step)):
                 candidate = put(catalog, param, current * factor if current else step * 100)
@@ -115,25 +128,92 @@ def fit(catalog, measurements, verbose=True):
     return catalog
 
 
-def cross_validate(catalog, measurements) -> None:
-    """Refit without each hardware class in turn and predict the class left out."""
-    kinds = sorted({catalog.hardware[m.scenario.hardware].kind for m in measurements})
-    held_out = []
-    for kind in kinds:
-        train = [m for m in measurements if catalog.hardware[m.scenario.hardware].kind != kind]
-        test = [m for m in measurements if catalog.hardware[m.scenario.hardware].kind == kind]
-        fitted = fit(catalog, train, verbose=False)
-        held_out.extend(run(test, fitted))
+PRIORS = {
+    # What each engine's constants were before any fit (catalogs/engines.toml as first written, from
+    # the engines' documentation and common rules of thumb): a held-out engine falls back to these.
+    "vllm": {"decode_bandwidth_efficiency": 0.75, "prefill_compute_efficiency": 0.6,
+             "batched_compute_efficiency": 0.5, "step_overhead_ms": 0.3},
+    "tensorrt-llm": {"decode_bandwidth_efficiency": 0.8, "prefill_compute_efficiency": 0.65,
+                     "batched_compute_efficiency": 0.55, "step_overhead_ms": 0.2},
+    "llama.cpp": {"decode_bandwidth_efficiency": 0.7, "prefill_compute_efficiency": 0.5,
+                  "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.0},
+    "llama.cpp-vulkan": {"decode_bandwidth_efficiency": 0.7, "prefill_compute_efficiency": 0.5,
+                         "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.0},
+    "ollama": {"decode_bandwidth_efficiency": 0.65, "prefill_compute_efficiency": 0.45,
+               "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.5},
+    "transformers": {"decode_bandwidth_efficiency": 0.35, "prefill_compute_efficiency": 0.4,
+                     "batched_compute_efficiency": 0.25, "step_overhead_ms": 15.0},
+}
+"""Anything not listed takes the schema default (no per-layer overhead, multipliers of 1, p = 4)."""
+
+
+def reset_to_prior(catalog, params):
+    """The catalog with these fitted constants set back to their priors (backend keys removed)."""
+    from llmcalc_tui.catalog.schema import EngineSpec
+
+    updated = dict(catalog.engines)
+    for engines, attr, key in params:
+        for eid in engines:
+            eng = updated[eid]
+            if key is None:
+                prior = PRIORS.get(engines[0], {}).get(attr, EngineSpec.model_fields[attr].default)
+                updated[eid] = eng.model_copy(update={attr: prior})
+            else:
+                table = {k: v for k, v in getattr(eng, attr).items() if k != key}
+                updated[eid] = eng.model_copy(update={attr: table})
+    return catalog.model_copy(update={"engines": updated})
+
+
+def held_out_medians(results) -> dict[str, tuple[float, int]]:
     groups = {}
-    for r in held_out:
+    for r in results:
         if r.error is not None:
             groups.setdefault(r.group, []).append(abs(r.error))
-    print("held-out median |error| (each hardware class predicted by a fit without it):")
-    for group, errors in sorted(groups.items()):
-        print(f"  {group:22s} {statistics.median(errors):6.1%}  ({len(errors)} points)")
+    return {g: (statistics.median(e), len(e)) for g, e in sorted(groups.items())}
 
 
-def write_engines(catalog) -> None:
+def leave_one_out(catalog, measurements, label_of, params_of) -> list:
+    """Refit without each label's points, from priors for the constants only they inform; predict them."""
+    held_out = []
+    for label in sorted({label_of(m) for m in measurements}):
+        train = [m for m in measurements if label_of(m) != label]
+        test = [m for m in measurements if label_of(m) == label]
+        start = reset_to_prior(catalog, params_of(label))
+        fitted = fit(start, train, verbose=False)
+        held_out.extend(run(test, fitted))
+    return held_out
+
+
+def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, int]]]:
+    """Leave-one-hardware-class-out and leave-one-engine-out medians of |error|, printed and returned.
+
+    A held-out hardware class loses the backend constants keyed to it (e.g. apple's multipliers); a
+    held-out engine loses every constant it has (shared ones are refitted on the engines left in).
+    """
+    def kind(m):
+        return catalog.hardware[m.scenario.hardware].kind
+
+    def class_params(k):
+        return [p for p in PARAMS if p[2] is not None and (p[2] == k or p[2].startswith(k + ":"))]
+
+    def engine_params(e):
+        return [p for p in PARAMS if e in p[0]]
+
+    tables = {
+        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params)),
+        "engine": held_out_medians(
+            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params)),
+    }
+    for title, table in tables.items():
+        print(f"held-out median |error| (each {title} predicted by a fit without it):")
+        for group, (median, n) in table.items():
+            target = TARGETS.get(group)
+            limit = f"  target x1.5 {1.5 * target:.0%}" if target else ""
+            print(f"  {group:22s} {median:6.1%}  ({n} points){limit}")
+    return tables
+
+
+def write_engines(catalog, params=None) -> None:
     """Write the fitted constants back into catalogs/engines.toml, editing only the fitted keys."""
     import re
 
@@ -141,13 +221,14 @@ def write_engines(catalog) -> None:
 
     path = catalogs_dir() / "engines.toml"
     text = path.read_text()
-    for engine_id in sorted({e for engines, _, _ in PARAMS for e in engines}):
+    params = PARAMS if params is None else params
+    for engine_id in sorted({e for engines, _, _ in params for e in engines}):
         engine = catalog.engines[engine_id]
         start = text.index(f'id = "{engine_id}"')
         end = text.find("[[engine]]", start)
         end = len(text) if end < 0 else end
         block = text[start:end]
-        for engines, attr, _ in PARAMS:
+        for engines, attr, _ in params:
             if engine_id not in engines:
                 continue
             value = getattr(engine, attr)
@@ -166,16 +247,42 @@ def write_engines(catalog) -> None:
     path.write_text(text)
 
 
+def option(name: str) -> str | None:
+    if name in sys.argv:
+        index = sys.argv.index(name) + 1
+        if index < len(sys.argv):
+            return sys.argv[index]
+        raise SystemExit(f"{name} needs a value")
+    return None
+
+
 def main() -> None:
     measurements = load_measurements(benchmarks_dir() / "calibration.toml")
     catalog = load_builtin()
     if "--cross-validate" in sys.argv:
         cross_validate(catalog, measurements)
         return
-    catalog = fit(catalog, measurements)
+    params = PARAMS
+    only = option("--engine")
+    if only:  # fit one engine's constants on its own points, leaving every other engine as it is
+        params = [p for p in PARAMS if only in p[0]]
+        if not params:
+            raise SystemExit(f"no fitted constants for engine {only!r}")
+        engines = {e for p in params for e in p[0]}
+        measurements = [m for m in measurements if m.scenario.engine in engines]
+        # Coordinate descent finds a local optimum: descend from the documented priors and from the
+        # constants engines.toml holds (each clamped into the bounds) and keep the better fit.
+        starts = [reset_to_prior(catalog, params), catalog]
+        for i, start in enumerate(starts):
+            for param in params:
+                start = put(start, param, get(start, param))
+            starts[i] = fit(start, measurements, params=params)
+        catalog = min(starts, key=lambda c: objective(c, measurements))
+    else:
+        catalog = fit(catalog, measurements, params=params)
     if "--write" in sys.argv:
-        write_engines(catalog)
-    for param in PARAMS:
+        write_engines(catalog, params)
+    for param in params:
         engines, attr, key = param
         print(f"{'/'.join(engines):20s} {attr}{'[' + key + ']' if key else ''} = {get(catalog, param):.4g}")
 

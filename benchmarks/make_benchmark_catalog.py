@@ -7,6 +7,7 @@ The mapping below is the only hand-written part: which catalog ids and workload 
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -20,7 +21,8 @@ MODEL = {
     "Qwen3-Coder-30B-A3B": "qwen3-coder-30b-a3b", "Gemma-3-4B-it-QAT": "gemma-3-4b", "Qwen3-30B-A3B": "qwen3-30b-a3b",
     "Llama-3.1-8B": "llama-3.1-8b", "Llama-3.1-70B": "llama-3.1-70b", "Llama-3.3-70B": "llama-3.3-70b",
     "Llama-3.1-405B": "llama-3.1-405b", "Qwen3-235B-A22B": "qwen3-235b-a22b", "Llama-2-70B": "llama-2-70b",
-    "Qwen3-0.6B": "qwen3-0.6b", "Qwen3-32B": "qwen3-32b", "Qwen3-4B": "qwen3-4b",
+    "Qwen3-0.6B": "qwen3-0.6b", "Qwen3-32B": "qwen3-32b", "Qwen3-4B": "qwen3-4b", "Qwen3-8B": "qwen3-8b",
+    "Mixtral-8x7B": "mixtral-8x7b",
 }
 
 HARDWARE = [  # (substring of the measurement's hardware text, catalog id); first match wins
@@ -59,6 +61,8 @@ def engine(point: dict) -> str:
         return "tensorrt-llm"
     if "vllm" in b:
         return "vllm"
+    if "transformers" in b:
+        return "transformers"
     raise SystemExit(f"no engine for {point['id']}")
 
 
@@ -98,8 +102,8 @@ def scenario(point: dict) -> tuple[dict, str]:
         isl = 30 if isl < 0 else 1
     if osl <= 0:
         osl = 200 if osl < 0 else 1
-    if point["metric"] in ("peak_mem_gib", "kv_cache_gib"):
-        isl, osl = 1000, 200
+    if point["metric"] in ("peak_mem_gib", "kv_cache_gib") and point.get("mem_scope") != "process_peak":
+        isl, osl = 1000, 200  # weights and a preallocated KV pool do not depend on the workload
     out = {
         "model": model(point), "weights": fmt, "kv_cache": kv, "hardware": hardware(point), "gpus": gpus,
         "engine": eng, "input_tokens": isl, "output_tokens": osl, "batch": "max" if batch < 0 else batch,
@@ -127,7 +131,8 @@ def scoreboard_points(points: list[dict]) -> list[dict]:
     template = next(p for p in points if p["id"] == "lcpp-cuda-a100-llama2_7b-q4_0-tg128")
     extra = []
     for hw, metric, value in SCOREBOARD:
-        entry = {k: v for k, v in template.items() if k not in ("scenario", "mapping_notes")}
+        entry = {k: v for k, v in template.items()
+                 if k not in ("scenario", "mapping_notes", "build", "build_date", "era")}  # the notes give no build
         tag = "pp512" if metric == "prefill_tok_s" else "tg128"
         entry["id"] = f"lcpp-notes-{hw}-llama2_7b-q4_0-{tag}"
         entry["metric"] = metric
@@ -140,6 +145,41 @@ def scoreboard_points(points: list[dict]) -> list[dict]:
     return extra
 
 
+ERA_OF_BUILD = [  # (first llama.cpp release number of the era, era): release tags are numbered b<N>
+    # b4458 was current in January 2025 and b8651 in April 2026 (package bumps that name the tag and
+    # date: msys2/MINGW-packages#23081, gominimal/pkgs#40), so numbered builds from b4000 on are 2025+.
+    (4000, "2025+"),
+]
+_BUILD_NUMBER = re.compile(r"build ([0-9a-f]{7,9}) \(([0-9]{4,5})\)")
+_BUILD_DATE = re.compile(r"build ([0-9a-f]{7,9}) \((20[0-9]{2})-([0-9]{2})-([0-9]{2})\)")
+_ROW_BUILD = re.compile(r"Row build ([0-9a-f]{7,9})")
+_COMMENT_DATE = re.compile(r"comment[^)]*?(20[0-9]{2})-([0-9]{2})-([0-9]{2})")
+
+
+def build_era(point: dict) -> dict:
+    """The llama.cpp build a point was measured on and its era, where the source states them.
+
+    Returns {"build": ..., "era": ...}, either key absent when the source does not say; 2023 builds
+    prefill far slower than today's, so an estimate follows the newest era.
+    """
+    if engine(point) not in ("llama.cpp", "llama.cpp-vulkan", "ollama") or point["metric"] == "file_size_gib":
+        return {}
+    text = " ".join((point["source"], point.get("notes", ""), point["backend"]))
+    if m := _BUILD_DATE.search(text):
+        return {"build": m.group(1), "build_date": f"{m.group(2)}-{m.group(3)}-{m.group(4)}", "era": m.group(2)}
+    if m := _BUILD_NUMBER.search(text):
+        number = int(m.group(2))
+        era = next((e for first, e in ERA_OF_BUILD if number >= first), "before 2025")
+        return {"build": f"b{number} ({m.group(1)})", "era": era}
+    if m := _COMMENT_DATE.search(text):
+        return {"build_date": f"{m.group(1)}-{m.group(2)}-{m.group(3)}", "era": m.group(1)}
+    if "2023 GGML-era" in text:
+        return {"era": "2023"}
+    if m := _ROW_BUILD.search(text):
+        return {"build": m.group(1)}  # a scoreboard row: the source gives the commit, not its date
+    return {}
+
+
 def main(path: str) -> None:
     data = tomllib.loads(Path(path).read_text())
     points = []
@@ -149,6 +189,7 @@ def main(path: str) -> None:
         entry["scenario"] = mapped
         if note:
             entry["mapping_notes"] = note
+        entry.update(build_era(p))
         if "S_TG" in p.get("notes", ""):
             entry["predict"] = "decode_total"
         points.append(entry)

@@ -1,4 +1,4 @@
-"""Commands beyond the estimate core: scenarios, validate and plan, registered on the main parser."""
+"""Commands beyond the estimate core (scenarios, validate, verify, plan), registered on the main parser."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Catalog], int]] = {}
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the extra sub-commands to the CLI."""
-    for module_name in ("llmcalc_tui.validate_cli", "llmcalc_tui.scenarios_cli", "llmcalc_tui.plan_cli"):
+    for module_name in (
+        "llmcalc_tui.validate_cli",
+        "llmcalc_tui.scenarios_cli",
+        "llmcalc_tui.verify_cli",
+        "llmcalc_tui.plan_cli",
+    ):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

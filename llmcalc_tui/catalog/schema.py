@@ -141,6 +141,11 @@ class ApiModelSpec(Entry):
 
 
 HardwareKind = Literal["datacenter", "workstation", "consumer", "apple", "edge", "cpu"]
+MemoryTechnology = Literal[
+    "hbm2", "hbm2e", "hbm3", "hbm3e", "gddr5", "gddr6", "gddr6x", "gddr7",
+    "lpddr4x", "lpddr5", "lpddr5x", "ddr4", "ddr5", "unified",
+]
+"""DRAM technology ("unified": a unified-memory machine whose DRAM type the sources do not state)."""
 
 
 class HardwareSpec(Entry):
@@ -169,6 +174,16 @@ class HardwareSpec(Entry):
     price_usd: float | None = Field(default=None, gt=0)
     cloud_usd_per_hour: float | None = Field(default=None, gt=0)
     cloud_source: str = ""
+    # What the per-operation compute paths need (None: no source found; the entry's notes say so).
+    compute_units: int | None = Field(default=None, gt=0)
+    """Streaming multiprocessors (NVIDIA), compute units (AMD), Xe cores (Intel) or GPU cores (Apple)."""
+    boost_clock_mhz: float | None = Field(default=None, gt=0)
+    """The accelerator's boost clock (kernels that do not use the tensor peak scale with units x clock)."""
+    cpu_cores: int | None = Field(default=None, gt=0)
+    """CPU cores, all sockets (CPU servers, edge boards, unified-memory machines)."""
+    simd_int8_tops: float | None = Field(default=None, gt=0)
+    """Int8 dot-product rate of all CPU cores' SIMD units, TOPS (cores x clock x int8 ops per cycle)."""
+    memory_technology: MemoryTechnology | None = None
 
     @field_validator("tflops")
     @classmethod

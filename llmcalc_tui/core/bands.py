@@ -14,6 +14,10 @@ MAX_SPREAD = 1.0
 """No band is wider than a factor of two either way: past that the band says nothing useful."""
 QUANTILE = 0.68
 """Share of validation points a band should cover (one standard deviation)."""
+MACHINE_PRIOR_WEIGHT = 3.0
+"""How many of the user's own points the published spread counts as: with n points measured on this
+machine (same engine and hardware), the band is (3 x published + n x own) / (3 + n), so it follows
+the machine's own errors as they accumulate."""
 
 METRIC_OF_FIELD = {
     "decode_tok_s": "decode_tok_s_single",
@@ -67,13 +71,60 @@ def _compute_error_table(catalog: Catalog) -> dict[tuple[str, str, str], float]:
     return {k: _quantile(v, QUANTILE) for k, v in buckets.items() if len(v) >= 2 or k[1:] == ("*", "*")}
 
 
-def spread_for(catalog: Catalog, field: str, engine: str | None, kind: str | None) -> float:
+_MACHINE: dict[tuple, dict[tuple[str, str, str], list[float]]] = {}
+
+
+def machine_errors(catalog: Catalog) -> dict[tuple[str, str, str], list[float]]:
+    """(metric, engine, hardware id) -> |relative error| of the user's points measured on this machine."""
+    from llmcalc_tui.user_calibration import UserCalibrationError, calibration_path, hostname, read_points
+    from llmcalc_tui.core.validation import Measurement, run
+
+    path = calibration_path()
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    key = (id(catalog), str(path), stat.st_mtime_ns, stat.st_size, hostname())
+    if key in _MACHINE:
+        return _MACHINE[key]
+    try:
+        raw = read_points(path)
+    except UserCalibrationError:
+        raw = []  # `llmcalc validate` reports the broken file; a band just goes without it
+    here = hostname()
+    measurements = []
+    for point in raw:
+        machine = point.get("machine")
+        if isinstance(machine, dict) and machine.get("hostname") == here:
+            try:
+                measurements.append(Measurement.model_validate(point))
+            except ValueError:
+                continue
+    errors: dict[tuple[str, str, str], list[float]] = {}
+    for r in run(measurements, catalog):
+        if r.error is not None:
+            m = r.measurement
+            errors.setdefault((m.metric, m.scenario.engine, m.scenario.hardware), []).append(abs(r.error))
+    _MACHINE.clear()
+    _MACHINE[key] = errors
+    return errors
+
+
+def spread_for(
+    catalog: Catalog, field: str, engine: str | None, kind: str | None, hardware_id: str | None = None,
+) -> float:
     table = error_table(catalog)
     metric = METRIC_OF_FIELD[field]
+    spread = 0.25
     for key in ((metric, engine, kind), (metric, engine, "*"), (metric, "*", "*")):
         if key in table:
-            return min(MAX_SPREAD, max(MIN_SPREAD, table[key]))
-    return 0.25
+            spread = table[key]
+            break
+    own = machine_errors(catalog).get((metric, engine, hardware_id), []) if hardware_id else []
+    if own:
+        n = len(own)
+        spread = (MACHINE_PRIOR_WEIGHT * spread + n * _quantile(own, QUANTILE)) / (MACHINE_PRIOR_WEIGHT + n)
+    return min(MAX_SPREAD, max(MIN_SPREAD, spread))
 
 
 def attach_bands(est: Estimate, catalog: Catalog) -> Estimate:
@@ -93,6 +144,6 @@ def attach_bands(est: Estimate, catalog: Catalog) -> Estimate:
     for field, value in values.items():
         if value is None or not math.isfinite(value):
             continue
-        spread = spread_for(catalog, field, est.engine_id, kind)
+        spread = spread_for(catalog, field, est.engine_id, kind, est.hardware_id)
         bands[field] = Band(value / (1 + spread), value * (1 + spread))
     return dataclasses.replace(est, bands=bands)

@@ -474,3 +474,63 @@ def test_hosted_open_models_note_context_when_source_lacks_it(api: dict[str, Api
     for model_id in ("together-llama-2-13b", "together-llama-2-70b"):
         assert "historical price, unverified" in api[model_id].notes, model_id
         assert "together.ai" in api[model_id].source, model_id
+
+
+# Hand-copied from the sources each entry cites: SMs / compute units and boost clock from the TechPowerUp
+# GPU database pages (cross-checked: H100 SXM 132 SMs and 1.98 GHz in NVIDIA's Hopper figures as quoted by
+# glennklockwood.com and hpctech.co.jp; RTX 3060 112 tensor cores = 28 SMs at 1.777 GHz and RTX A6000 336
+# tensor cores = 84 SMs at 1.80 GHz in hardware.md's derivations; MI300X 304 CUs in Meta's GPU spec table).
+COMPUTE_PATH_FACTS = {
+    "h100-sxm": (132, 1980, "hbm3"),
+    "h100-pcie": (114, 1755, "hbm2e"),
+    "h200": (132, 1980, "hbm3e"),
+    "a100-80gb-sxm": (108, 1410, "hbm2e"),
+    "a100-40gb-sxm": (108, 1410, "hbm2"),
+    "rtx-4090": (128, 2520, "gddr6x"),
+    "rtx-3060-12gb": (28, 1777, "gddr6"),
+    "rtx-a6000": (84, 1800, "gddr6"),
+    "rtx-5090": (170, 2407, "gddr7"),
+    "mi300x": (304, 2100, "hbm3"),
+    "rx-7900-xtx": (96, 2498, "gddr6"),
+    "dgx-spark": (48, 2418, "lpddr5x"),
+}
+
+
+@pytest.mark.parametrize("hid", sorted(COMPUTE_PATH_FACTS))
+def test_compute_path_facts_match_sources(hardware: dict[str, HardwareSpec], hid: str) -> None:
+    h = hardware[hid]
+    assert (h.compute_units, h.boost_clock_mhz, h.memory_technology) == COMPUTE_PATH_FACTS[hid]
+    assert "TechPowerUp" in h.source
+
+
+def test_cpu_facts_match_sources(hardware: dict[str, HardwareSpec]) -> None:
+    assert hardware["epyc-9654-2s"].cpu_cores == 192 and hardware["xeon-8480-2s"].cpu_cores == 112
+    pi = hardware["raspberry-pi-5"]
+    assert pi.cpu_cores == 4 and pi.memory_technology == "lpddr4x"
+    assert pi.simd_int8_tops == pytest.approx(4 * 2.4e9 * 64 / 1e12, abs=5e-4)  # the derivation in its notes
+    assert hardware["m2-ultra"].compute_units == 76  # GPU cores, as the entry's name says
+
+
+def test_every_gpu_has_compute_units_or_says_why_not(hardware: dict[str, HardwareSpec]) -> None:
+    for h in hardware.values():
+        if h.kind == "cpu" or h.id in ("raspberry-pi-5", "cix-p1", "snapdragon-8cx-gen3", "qcs6490"):
+            assert h.cpu_cores, h.id
+            continue
+        if h.compute_units is None:
+            assert "compute_units" in h.notes and "unknown" in h.notes, h.id
+        if h.memory_technology is None:
+            assert "memory_technology" in h.notes, h.id
+        if h.kind != "apple" and h.compute_units is not None:
+            assert h.boost_clock_mhz, h.id
+
+
+def test_extra_hardware_compute_path_facts() -> None:
+    entries, problems = parse_file(HARDWARE_FILE.with_name("hardware_extra.toml"))
+    assert problems == []
+    extra = {h.id: h for h in entries["hardware"]}
+    assert extra["ampereone-a192"].cpu_cores == 192
+    assert extra["ampereone-a192"].simd_int8_tops == pytest.approx(192 * 3.2e9 * 64 / 1e12, abs=0.05)
+    assert extra["snapdragon-8cx-gen3"].simd_int8_tops == pytest.approx((4 * 3.0 * 128 + 4 * 2.4 * 64) / 1e3, abs=0.01)
+    assert (extra["cix-p1"].cpu_cores, extra["cix-p1"].memory_technology) == (12, "lpddr5")
+    gh = extra["gh200-144gb"]
+    assert gh.memory_technology == "hbm3e" and gh.compute_units is None and "unknown" in gh.notes
