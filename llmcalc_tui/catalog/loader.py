@@ -16,6 +16,7 @@ from llmcalc_tui.catalog.schema import (
     FormatSpec,
     HardwareSpec,
     ModelSpec,
+    QualitySpec,
 )
 
 try:  # compiled tomli is about 3x faster than the standard library's pure-Python tomllib
@@ -29,6 +30,7 @@ TABLES: dict[str, tuple[str, type[BaseModel]]] = {
     "hardware": ("hardware", HardwareSpec),
     "format": ("formats", FormatSpec),
     "engine": ("engines", EngineSpec),
+    "quality": ("quality", QualitySpec),
 }
 """Top-level array name in a TOML file -> (Catalog field, schema)."""
 
@@ -205,6 +207,7 @@ def _build(merged: dict[str, dict[str, BaseModel]]) -> Catalog:
         formats=merged["formats"],
         engines=merged["engines"],
         aliases=aliases,
+        quality=merged["quality"],
     )
 
 
@@ -215,6 +218,12 @@ def _cross_check(catalog: Catalog) -> list[CatalogProblem]:
             problems.append(
                 CatalogProblem(Path("models"), None, f"model {model.id}: native_dtype",
                                f"unknown format {model.native_dtype!r}")
+            )
+    for note in catalog.quality.values():
+        if note.id not in catalog.formats and catalog.formats:
+            problems.append(
+                CatalogProblem(Path("quality"), None, f"quality {note.id}: id",
+                               f"unknown format {note.id!r}")
             )
     return problems
 

@@ -1,4 +1,4 @@
-"""Pydantic schemas for the TOML catalogs: models, API models, hardware, formats and engines."""
+"""Pydantic schemas for the TOML catalogs: models, API models, hardware, formats, engines and quality notes."""
 
 from __future__ import annotations
 
@@ -259,6 +259,39 @@ class EngineSpec(Entry):
     """Per-layer overhead that replaces layer_overhead_us on some hardware, keyed like backend_efficiency."""
 
 
+class QualitySpec(Entry):
+    """Published quality loss of one weight format against the 16-bit original of one reference model.
+
+    The entry id is the format id it describes (one row per format). Numbers are copied as published;
+    they describe the reference model only and serve to rank formats, not to predict another model's loss.
+    """
+
+    reference_model: str
+    """Model the measurement was made on (e.g. "Llama 3 8B")."""
+    baseline: str = "fp16"
+    """Format the loss is measured against."""
+    benchmark: str
+    """What was measured and how (e.g. "llama.cpp perplexity, wikitext-2 test")."""
+    imatrix: str = ""
+    """Importance matrix the quantization used, as published ("" for none)."""
+    size_gib: float | None = Field(default=None, gt=0)
+    """Size of the quantized reference model, GiB, as published."""
+    ppl: float | None = Field(default=None, gt=0)
+    """Perplexity of the quantized model."""
+    delta_ppl: float | None = None
+    """Perplexity increase over the baseline."""
+    kld: float | None = Field(default=None, ge=0)
+    """Mean Kullback-Leibler divergence of the token distributions from the baseline's."""
+    recovery_pct: float | None = Field(default=None, gt=0)
+    """Benchmark score as a percentage of the baseline's (100 = no loss)."""
+
+    @model_validator(mode="after")
+    def _check_has_a_number(self) -> QualitySpec:
+        if self.delta_ppl is None and self.kld is None and self.recovery_pct is None:
+            raise ValueError("a quality entry needs at least one of delta_ppl, kld or recovery_pct")
+        return self
+
+
 class Catalog(BaseModel):
     """Everything the core needs, indexed by id."""
 
@@ -271,3 +304,5 @@ class Catalog(BaseModel):
     engines: dict[str, EngineSpec]
     aliases: dict[str, str] = {}
     """Alias -> model id (generic sizes such as 7b)."""
+    quality: dict[str, QualitySpec] = {}
+    """Format id -> published quality loss of that format (catalogs/quality.toml)."""
