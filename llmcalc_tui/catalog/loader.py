@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from llmcalc_tui.catalog.schema import (
+    AcceptanceSpec,
     ApiModelSpec,
     Catalog,
     EngineSpec,
@@ -31,6 +32,7 @@ TABLES: dict[str, tuple[str, type[BaseModel]]] = {
     "format": ("formats", FormatSpec),
     "engine": ("engines", EngineSpec),
     "quality": ("quality", QualitySpec),
+    "acceptance": ("acceptance", AcceptanceSpec),
 }
 """Top-level array name in a TOML file -> (Catalog field, schema)."""
 
@@ -208,6 +210,7 @@ def _build(merged: dict[str, dict[str, BaseModel]]) -> Catalog:
         engines=merged["engines"],
         aliases=aliases,
         quality=merged["quality"],
+        acceptance=merged["acceptance"],
     )
 
 
@@ -225,6 +228,13 @@ def _cross_check(catalog: Catalog) -> list[CatalogProblem]:
                 CatalogProblem(Path("quality"), None, f"quality {note.id}: id",
                                f"unknown format {note.id!r}")
             )
+    for rate in catalog.acceptance.values():
+        for role, model_id in (("target", rate.target), ("draft", rate.draft)):
+            if model_id and catalog.models and model_id not in catalog.models:
+                problems.append(
+                    CatalogProblem(Path("acceptance"), None, f"acceptance {rate.id}: {role}",
+                                   f"unknown model {model_id!r}")
+                )
     return problems
 
 

@@ -1,4 +1,5 @@
-"""Pydantic schemas for the TOML catalogs: models, API models, hardware, formats, engines and quality notes."""
+"""Pydantic schemas for the TOML catalogs: models, API models, hardware, formats, engines, quality notes and
+speculative-decoding acceptance rates."""
 
 from __future__ import annotations
 
@@ -292,6 +293,30 @@ class QualitySpec(Entry):
         return self
 
 
+class AcceptanceSpec(Entry):
+    """Share of drafted tokens the target accepts, per speculative method and (target, draft) pair.
+
+    `acceptance` is the per-token rate a of the geometric model: draft token i is accepted with
+    probability a^i, so a step yields (1 - a^(k+1)) / (1 - a) tokens. An entry with an empty target
+    applies to every target of its method; the entry with method "default" applies when none matches.
+    """
+
+    method: Literal["draft_model", "mtp", "eagle", "default"]
+    target: str = ""
+    """Model id of the target ("" for any)."""
+    draft: str = ""
+    """Model id of the draft model (method draft_model only)."""
+    acceptance: float = Field(ge=0, le=1)
+    draft_tokens: int | None = Field(default=None, ge=1)
+    """Draft length the rate was measured at, where published."""
+
+    @model_validator(mode="after")
+    def _check_draft(self) -> AcceptanceSpec:
+        if self.draft and self.method != "draft_model":
+            raise ValueError("only method draft_model names a draft model")
+        return self
+
+
 class Catalog(BaseModel):
     """Everything the core needs, indexed by id."""
 
@@ -306,3 +331,5 @@ class Catalog(BaseModel):
     """Alias -> model id (generic sizes such as 7b)."""
     quality: dict[str, QualitySpec] = {}
     """Format id -> published quality loss of that format (catalogs/quality.toml)."""
+    acceptance: dict[str, AcceptanceSpec] = {}
+    """Id -> speculative-decoding acceptance rate (catalogs/speculative.toml)."""
