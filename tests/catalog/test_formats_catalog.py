@@ -113,3 +113,13 @@ def test_every_new_format_is_in_the_catalog_with_a_source() -> None:
         fmt = CATALOG.formats[format_id]
         assert fmt.source.startswith("https://")
         assert fmt.as_of.year >= 2026
+
+
+def test_readme_format_counts_match_the_catalog() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    gguf = sum(1 for f in CATALOG.formats.values() if f.kind == "gguf")
+    assert f"{len(CATALOG.formats)} weight/KV\nformats" in readme
+    assert f"has {len(CATALOG.formats)} formats" in readme
+    assert f"and {gguf} GGUF types" in readme
