@@ -306,7 +306,11 @@ class AcceptanceSpec(Entry):
     """Model id of the target ("" for any)."""
     draft: str = ""
     """Model id of the draft model (method draft_model only)."""
-    acceptance: float = Field(ge=0, le=1)
+    acceptance: float | None = Field(default=None, ge=0, le=1)
+    """Per-token acceptance rate, where published as such."""
+    tokens_per_step: float | None = Field(default=None, ge=1)
+    """Published mean accepted length (tokens per verification step, the target's own included) at
+    draft_tokens; the core derives the per-token rate from it."""
     draft_tokens: int | None = Field(default=None, ge=1)
     """Draft length the rate was measured at, where published."""
 
@@ -314,6 +318,13 @@ class AcceptanceSpec(Entry):
     def _check_draft(self) -> AcceptanceSpec:
         if self.draft and self.method != "draft_model":
             raise ValueError("only method draft_model names a draft model")
+        if (self.acceptance is None) == (self.tokens_per_step is None):
+            raise ValueError("give exactly one of acceptance or tokens_per_step")
+        if self.tokens_per_step is not None:
+            if self.draft_tokens is None:
+                raise ValueError("tokens_per_step needs the draft_tokens it was measured at")
+            if self.tokens_per_step > self.draft_tokens + 1:
+                raise ValueError("tokens_per_step cannot exceed draft_tokens + 1")
         return self
 
 

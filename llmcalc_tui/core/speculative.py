@@ -159,6 +159,14 @@ def best_draft_tokens(
     return max(results, key=lambda r: (r.tokens_per_s, -r.draft_tokens))
 
 
+def acceptance_rate(spec: AcceptanceSpec) -> float:
+    """The per-token acceptance of a catalog row, derived from its mean accepted length where that is published."""
+    if spec.acceptance is not None:
+        return spec.acceptance
+    assert spec.tokens_per_step is not None and spec.draft_tokens is not None  # the schema guarantees it
+    return acceptance_from_tokens_per_step(spec.tokens_per_step, spec.draft_tokens)
+
+
 def acceptance_for(catalog: Catalog, method: str, target: str = "", draft: str = "") -> AcceptanceSpec:
     """The catalog's acceptance rate for a method and (target, draft) pair, else the stated default.
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from llmcalc_tui.catalog.loader import load_builtin
 from llmcalc_tui.core.speculative import (
     acceptance_for,
+    acceptance_rate,
     acceptance_from_tokens_per_step,
     best_draft_tokens,
     speculative_decode,
@@ -139,7 +140,7 @@ def test_acceptance_table_lookup_falls_back_to_the_stated_default() -> None:
     assert "2412.19437" in mtp.source
     default = acceptance_for(CATALOG, "draft_model", "llama-3.1-70b", "llama-3.2-1b")
     assert (default.id, default.acceptance) == ("default", 0.7)
-    assert acceptance_for(CATALOG, "eagle", "llama-3.1-8b").id == "default"
+    assert acceptance_for(CATALOG, "eagle", "llama-3.3-70b").id == "default"
     assert acceptance_for(CATALOG, "mtp", "qwen3-8b").id == "default"
 
 
@@ -161,3 +162,35 @@ def test_an_acceptance_row_naming_an_unknown_model_is_reported(tmp_path) -> None
     result = load_dirs([catalogs_dir(), tmp_path])
     assert [str(p) for p in result.problems] == ["acceptance [acceptance mine: draft]: unknown model 'no-such-model'"]
     assert acceptance_for(result.catalog, "draft_model", "llama-3.1-70b", "no-such-model").acceptance == 0.6
+
+
+def test_a_published_mean_length_becomes_a_per_token_rate() -> None:
+    eagle = acceptance_for(CATALOG, "eagle", "llama-3.1-8b")
+    assert (eagle.tokens_per_step, eagle.draft_tokens) == (3.53, 7)
+    rate = acceptance_rate(eagle)
+    assert tokens_per_step(rate, 7) == pytest.approx(3.53, abs=1e-9)
+    assert rate == pytest.approx(0.7430, abs=1e-4)
+    assert acceptance_rate(acceptance_for(CATALOG, "mtp", "deepseek-v3")) == 0.85
+
+
+@pytest.mark.parametrize(
+    ("fields", "message", "line"),
+    [
+        ("acceptance = 0.6\ntokens_per_step = 2.0\ndraft_tokens = 4", "exactly one", 1),
+        ("", "exactly one", 1),
+        ("tokens_per_step = 2.0", "needs the draft_tokens", 1),
+        ("tokens_per_step = 6.0\ndraft_tokens = 4", "cannot exceed", 1),
+        ("acceptance = 1.5", "less than or equal to 1", 5),
+    ],
+)
+def test_malformed_acceptance_rows_are_reported(tmp_path, fields: str, message: str, line: int) -> None:
+    from llmcalc_tui.catalog.loader import load_dirs
+    from llmcalc_tui.resources import catalogs_dir
+
+    (tmp_path / "spec.toml").write_text(
+        f'[[acceptance]]\nid = "mine"\nname = "x"\nmethod = "eagle"\n{fields}\nsource = "my bench"\n'
+        "as_of = 2026-01-01\n",
+        encoding="utf-8",
+    )
+    problems = [str(p) for p in load_dirs([catalogs_dir(), tmp_path]).problems]
+    assert len(problems) == 1 and message in problems[0] and f"spec.toml:{line} " in problems[0]
