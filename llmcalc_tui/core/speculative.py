@@ -56,7 +56,8 @@ def tokens_per_step(acceptance: float, draft_tokens: int) -> float:
 def acceptance_from_tokens_per_step(tokens: float, draft_tokens: int) -> float:
     """The per-token acceptance a that yields a published mean accepted length at draft length k."""
     k = _check_draft_tokens(draft_tokens)
-    if not (isinstance(tokens, (int, float)) and math.isfinite(tokens) and 1 <= tokens <= k + 1):
+    number = isinstance(tokens, (int, float)) and not isinstance(tokens, bool)
+    if not (number and math.isfinite(tokens) and 1 <= tokens <= k + 1):
         raise ValueError(f"tokens per step must be from 1 to {k + 1} at {k} draft tokens, not {tokens!r}")
     low, high = 0.0, 1.0
     for _ in range(60):  # bisection: tokens_per_step rises monotonically with a
