@@ -10,12 +10,14 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from llmcalc_tui.catalog.schema import (
+    AcceptanceSpec,
     ApiModelSpec,
     Catalog,
     EngineSpec,
     FormatSpec,
     HardwareSpec,
     ModelSpec,
+    QualitySpec,
 )
 
 try:  # compiled tomli is about 3x faster than the standard library's pure-Python tomllib
@@ -29,6 +31,8 @@ TABLES: dict[str, tuple[str, type[BaseModel]]] = {
     "hardware": ("hardware", HardwareSpec),
     "format": ("formats", FormatSpec),
     "engine": ("engines", EngineSpec),
+    "quality": ("quality", QualitySpec),
+    "acceptance": ("acceptance", AcceptanceSpec),
 }
 """Top-level array name in a TOML file -> (Catalog field, schema)."""
 
@@ -205,6 +209,8 @@ def _build(merged: dict[str, dict[str, BaseModel]]) -> Catalog:
         formats=merged["formats"],
         engines=merged["engines"],
         aliases=aliases,
+        quality=merged["quality"],
+        acceptance=merged["acceptance"],
     )
 
 
@@ -216,6 +222,19 @@ def _cross_check(catalog: Catalog) -> list[CatalogProblem]:
                 CatalogProblem(Path("models"), None, f"model {model.id}: native_dtype",
                                f"unknown format {model.native_dtype!r}")
             )
+    for note in catalog.quality.values():
+        if note.id not in catalog.formats and catalog.formats:
+            problems.append(
+                CatalogProblem(Path("quality"), None, f"quality {note.id}: id",
+                               f"unknown format {note.id!r}")
+            )
+    for rate in catalog.acceptance.values():
+        for role, model_id in (("target", rate.target), ("draft", rate.draft)):
+            if model_id and catalog.models and model_id not in catalog.models:
+                problems.append(
+                    CatalogProblem(Path("acceptance"), None, f"acceptance {rate.id}: {role}",
+                                   f"unknown model {model_id!r}")
+                )
     return problems
 
 

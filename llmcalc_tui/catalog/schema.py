@@ -1,4 +1,5 @@
-"""Pydantic schemas for the TOML catalogs: models, API models, hardware, formats and engines."""
+"""Pydantic schemas for the TOML catalogs: models, API models, hardware, formats, engines, quality notes and
+speculative-decoding acceptance rates."""
 
 from __future__ import annotations
 
@@ -274,6 +275,74 @@ class EngineSpec(Entry):
     """Per-layer overhead that replaces layer_overhead_us on some hardware, keyed like backend_efficiency."""
 
 
+class QualitySpec(Entry):
+    """Published quality loss of one weight format against the 16-bit original of one reference model.
+
+    The entry id is the format id it describes (one row per format). Numbers are copied as published;
+    they describe the reference model only and serve to rank formats, not to predict another model's loss.
+    """
+
+    reference_model: str
+    """Model the measurement was made on (e.g. "Llama 3 8B")."""
+    baseline: str = "fp16"
+    """Format the loss is measured against."""
+    benchmark: str
+    """What was measured and how (e.g. "llama.cpp perplexity, wikitext-2 test")."""
+    imatrix: str = ""
+    """Importance matrix the quantization used, as published ("" for none)."""
+    size_gib: float | None = Field(default=None, gt=0)
+    """Size of the quantized reference model, GiB, as published."""
+    ppl: float | None = Field(default=None, gt=0)
+    """Perplexity of the quantized model."""
+    delta_ppl: float | None = None
+    """Perplexity increase over the baseline."""
+    kld: float | None = Field(default=None, ge=0)
+    """Mean Kullback-Leibler divergence of the token distributions from the baseline's."""
+    recovery_pct: float | None = Field(default=None, gt=0)
+    """Benchmark score as a percentage of the baseline's (100 = no loss)."""
+
+    @model_validator(mode="after")
+    def _check_has_a_number(self) -> QualitySpec:
+        if self.delta_ppl is None and self.kld is None and self.recovery_pct is None:
+            raise ValueError("a quality entry needs at least one of delta_ppl, kld or recovery_pct")
+        return self
+
+
+class AcceptanceSpec(Entry):
+    """Share of drafted tokens the target accepts, per speculative method and (target, draft) pair.
+
+    `acceptance` is the per-token rate a of the geometric model: draft token i is accepted with
+    probability a^i, so a step yields (1 - a^(k+1)) / (1 - a) tokens. An entry with an empty target
+    applies to every target of its method; the entry with method "default" applies when none matches.
+    """
+
+    method: Literal["draft_model", "mtp", "eagle", "default"]
+    target: str = ""
+    """Model id of the target ("" for any)."""
+    draft: str = ""
+    """Model id of the draft model (method draft_model only)."""
+    acceptance: float | None = Field(default=None, ge=0, le=1)
+    """Per-token acceptance rate, where published as such."""
+    tokens_per_step: float | None = Field(default=None, ge=1)
+    """Published mean accepted length (tokens per verification step, the target's own included) at
+    draft_tokens; the core derives the per-token rate from it."""
+    draft_tokens: int | None = Field(default=None, ge=1)
+    """Draft length the rate was measured at, where published."""
+
+    @model_validator(mode="after")
+    def _check_draft(self) -> AcceptanceSpec:
+        if self.draft and self.method != "draft_model":
+            raise ValueError("only method draft_model names a draft model")
+        if (self.acceptance is None) == (self.tokens_per_step is None):
+            raise ValueError("give exactly one of acceptance or tokens_per_step")
+        if self.tokens_per_step is not None:
+            if self.draft_tokens is None:
+                raise ValueError("tokens_per_step needs the draft_tokens it was measured at")
+            if self.tokens_per_step > self.draft_tokens + 1:
+                raise ValueError("tokens_per_step cannot exceed draft_tokens + 1")
+        return self
+
+
 class Catalog(BaseModel):
     """Everything the core needs, indexed by id."""
 
@@ -286,3 +355,7 @@ class Catalog(BaseModel):
     engines: dict[str, EngineSpec]
     aliases: dict[str, str] = {}
     """Alias -> model id (generic sizes such as 7b)."""
+    quality: dict[str, QualitySpec] = {}
+    """Format id -> published quality loss of that format (catalogs/quality.toml)."""
+    acceptance: dict[str, AcceptanceSpec] = {}
+    """Id -> speculative-decoding acceptance rate (catalogs/speculative.toml)."""

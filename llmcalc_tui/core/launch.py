@@ -125,7 +125,9 @@ def _torch_dtype(weights: FormatSpec) -> str | None:
 VLLM_QUANT = {"fp8": "fp8", "awq-int4": "awq", "gptq-int4": "gptq", "mxfp4": "mxfp4", "nvfp4": "modelopt_fp4"}
 """vLLM --quantization method for a weight format (names from vLLM's quantization docs)."""
 SGLANG_QUANT = {"fp8": "fp8", "awq-int4": "awq", "gptq-int4": "gptq", "mxfp4": "mxfp4", "nvfp4": "modelopt_fp4"}
-LLAMA_CACHE_TYPE = {"fp32": "f32", "fp16": "f16", "bf16": "bf16", "q8_0": "q8_0", "q4_0": "q4_0"}
+LLAMA_CACHE_TYPE = {"fp32": "f32", "fp16": "f16", "bf16": "bf16", "q8_0": "q8_0", "q4_0": "q4_0", "q4_1": "q4_1",
+                    "iq4_nl": "iq4_nl", "q5_0": "q5_0", "q5_1": "q5_1"}
+"""llama.cpp -ctk/-ctv value of a KV-cache format (common/arg.cpp kv_cache_types)."""
 
 
 def _repo(model: ModelSpec) -> str:
