@@ -36,7 +36,8 @@ dsa: MLA plus DeepSeek sparse attention (an indexer key per token, attention rea
 linear: Gated DeltaNet linear attention (fixed state); mamba2: Mamba2 state-space mixer (fixed state);
 none: no mixer (Nemotron-H MLP-only blocks).
 """
-MlpKind = Literal["dense", "moe", "none"]
+MlpKind = Literal["dense", "moe", "dense_moe", "none"]
+"""dense_moe: a dense MLP and a routed MoE side by side in the same layer (Gemma 4)."""
 
 SOFTMAX_KINDS = ("full", "sliding", "chunked")
 LATENT_KINDS = ("mla", "dsa")
@@ -71,6 +72,8 @@ class LayerType(BaseModel):
     attention_bias: Literal["none", "qkv", "qkvo"] = "none"
     qk_norm: bool = False
     """Per-head q/k RMSNorm weights (2 x head_dim)."""
+    qk_norm_full_width: bool = False
+    """q/k RMSNorm over all heads at once (MiniMax-M2: heads x head_dim + kv_heads x head_dim weights)."""
     attention_sinks: bool = False
     """Learned per-head attention sink logits (gpt-oss, MiMo-V2)."""
     # MLA / DSA
@@ -134,7 +137,7 @@ class LayerType(BaseModel):
             and self.conv_kernel
         ):
             raise ValueError("mamba2 needs mamba_num_heads, mamba_head_dim, ssm_state_size, mamba_groups, conv_kernel")
-        if self.mlp == "dense" and not self.intermediate_size:
+        if self.mlp in ("dense", "dense_moe") and not self.intermediate_size:
             raise ValueError("a dense MLP needs intermediate_size")
         return self
 
@@ -206,6 +209,8 @@ class ModelSpec(Entry):
     """Experts carry biases (gpt-oss: gate/up 2*I + down H per expert)."""
     router_score_correction_bias: bool = False
     """DeepSeek's e_score_correction_bias (one per routed expert)."""
+    router_scale: bool = False
+    """The router has a learned input scale (hidden) and a per-expert output scale (Gemma 4)."""
     shared_expert_gate: bool = False
     """A sigmoid gate (hidden -> 1) scales the shared expert (Qwen2-MoE, Qwen3-Next, Qwen3.5)."""
 
@@ -303,8 +308,8 @@ def _derive_flat_fields(data: dict) -> dict:
     if windowed:
         data["sliding_window"] = min(lt.window or 0 for lt in windowed)
         data["sliding_window_layers"] = sum(lt.count for lt in windowed)
-    data["moe_layers"] = sum(lt.count for lt in layers if lt.mlp == "moe")
-    dense = next((lt for lt in layers if lt.mlp == "dense"), None)
+    data["moe_layers"] = sum(lt.count for lt in layers if lt.mlp in ("moe", "dense_moe"))
+    dense = next((lt for lt in layers if lt.mlp in ("dense", "dense_moe")), None)
     data["intermediate_size"] = dense.intermediate_size if dense else data.get("expert_intermediate_size") or 1
     return data
 

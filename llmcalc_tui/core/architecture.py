@@ -82,6 +82,8 @@ def mixer_params(model: ModelSpec, lt: LayerType) -> MixerParams:
             small += h
         if lt.qk_norm:
             small += 2 * dk
+        if lt.qk_norm_full_width:
+            small += (nq + nkv) * dk
         if lt.attention_sinks:
             small += nq
         return MixerParams(matrices, small, v_proj)
@@ -150,6 +152,8 @@ def _moe_parts(model: ModelSpec) -> tuple[int, int, int, int, int]:
         small += model.num_experts
     if model.shared_expert_gate:
         router += h
+    if model.router_scale:
+        small += h + model.num_experts
     if model.expert_bias:
         # Expert biases travel with their experts: read only when the expert is routed to.
         bias_per_expert = (2 if model.mlp_type == "gated" else 1) * model.expert_intermediate_size + h
@@ -170,11 +174,11 @@ def param_breakdown(model: ModelSpec) -> ParamBreakdown:
         norms = model.norms_per_layer if lt.norms is None else lt.norms
         attention += lt.count * mixer.matrices
         small += lt.count * (mixer.small + norms * _norm_weights(model, h))
-        if lt.mlp == "dense":
+        if lt.mlp in ("dense", "dense_moe"):
             dense_mlp += lt.count * matrices * h * lt.intermediate_size
             if not upgrade_unit:
                 upgrade_unit = mixer.v_proj + h * lt.intermediate_size
-        elif lt.mlp == "moe":
+        if lt.mlp in ("moe", "dense_moe"):
             e, a, sh, r, sm = _moe_parts(model)
             experts += lt.count * e
             active_experts += lt.count * a
@@ -206,9 +210,9 @@ def layer_params(model: ModelSpec, lt: LayerType) -> int:
     mixer = mixer_params(model, lt)
     norms = model.norms_per_layer if lt.norms is None else lt.norms
     total = mixer.matrices + mixer.small + norms * _norm_weights(model, h)
-    if lt.mlp == "dense":
+    if lt.mlp in ("dense", "dense_moe"):
         total += _mlp_matrices(model) * h * lt.intermediate_size
-    elif lt.mlp == "moe":
+    if lt.mlp in ("moe", "dense_moe"):
         e, _, sh, r, sm = _moe_parts(model)
         total += e + sh + r + sm
     return total
