@@ -295,6 +295,8 @@ def _nemotron_h(cfg: Config, out: dict) -> list[dict]:
             per_layer.append({"attention": "none", **MOE, "norms": 1})
         else:
             raise UnsupportedConfig("hybrid_override_pattern", f"unknown block {ch!r} in hybrid_override_pattern")
+    if cfg.get("moe_latent_size"):
+        raise UnsupportedConfig("moe_latent_size", "Nemotron latent MoE (moe_latent_size) is not sized yet")
     if "E" in pattern:
         _moe_fields(cfg, out, experts="n_routed_experts", width="moe_intermediate_size")
         out["num_shared_experts"] = _int(cfg, "n_shared_experts", 0) or 0
@@ -312,6 +314,14 @@ def _gpt_oss(cfg: Config, out: dict) -> list[dict]:
     _moe_fields(cfg, out, experts="num_local_experts", width="intermediate_size")
     out["router_bias"] = out["expert_bias"] = True
     return [{**(swa if t == "sliding_attention" else base), **MOE} for t in types]
+
+
+def _mixtral(cfg: Config, out: dict) -> list[dict]:
+    """Mixtral: Mistral attention, every layer MoE with intermediate_size-wide experts."""
+    n = _int(cfg, "num_hidden_layers")
+    _moe_fields(cfg, out, experts="num_local_experts", width="intermediate_size")
+    base = _window(_softmax(cfg), cfg.get("sliding_window"), out["context_length"])
+    return [{**base, **MOE} for _ in range(n)]
 
 
 def _gemma(cfg: Config, out: dict) -> list[dict]:
@@ -386,6 +396,7 @@ FAMILIES: dict[str, tuple[str, Callable[[Config, dict], list[dict]]]] = {
     "qwen3": ("qwen3", _llama_like),
     "smollm3": ("smollm3", _llama_like),
     "phi3": ("phi", _llama_like),
+    "mixtral": ("mixtral", _mixtral),
     "qwen2_moe": ("qwen2-moe", _qwen_moe),
     "qwen3_moe": ("qwen3-moe", _qwen_moe),
     "qwen3_next": ("qwen3-next", _qwen_hybrid),
@@ -412,6 +423,9 @@ _TEXT_MODEL_TYPES = {
     "gemma4": "gemma4_text",
 }
 
+# Families whose config class defaults tie_word_embeddings to true (the key is often left out).
+_TIED_BY_DEFAULT = {"smollm3", "gemma2", "gemma3_text", "gemma4_text"}
+
 _DTYPES = {"bfloat16": "bf16", "float16": "fp16", "float32": "fp32"}
 
 
@@ -437,7 +451,23 @@ def _weight_format(cfg: Config, notes: list[str]) -> str:
                 raise UnsupportedConfig("quantization_config.bits", f"{method} with {bits} bits is not sized yet")
             notes.append(f"{method.upper()} 4-bit checkpoint, group size {group}")
             return f"{method}-int4"
-        if method in ("modelopt", "compressed-tensors"):
+        if method == "compressed-tensors":
+            weights = [g.get("weights") or {} for g in (q.get("config_groups") or {}).values()]
+            kinds = {(w.get("type"), w.get("num_bits")) for w in weights}
+            if kinds == {("int", 4)}:
+                group = weights[0].get("group_size")
+                notes.append(f"INT4 checkpoint (compressed-tensors, group size {group}){keep}")
+                return "int4"
+            if kinds == {("float", 8)}:
+                notes.append(f"FP8 checkpoint (compressed-tensors){keep}")
+                return "fp8"
+            if kinds == {("float", 4)}:
+                notes.append(f"NVFP4 checkpoint (compressed-tensors){keep}")
+                return "nvfp4"
+            raise UnsupportedConfig(
+                "quantization_config.config_groups", f"compressed-tensors scheme {sorted(map(str, kinds))} is not sized yet"
+            )
+        if method == "modelopt":
             text = str(q).lower()
             if "nvfp4" in text or "fp4" in text:
                 notes.append(f"NVFP4 checkpoint ({method}){keep}")
@@ -517,7 +547,7 @@ def model_from_hf_config(
         "hidden_size": h,
         "vocab_size": _int(cfg, "vocab_size"),
         "context_length": _int(cfg, "max_position_embeddings"),
-        "tied_embeddings": bool(cfg.get("tie_word_embeddings", False)),
+        "tied_embeddings": bool(cfg.get("tie_word_embeddings", model_type in _TIED_BY_DEFAULT)),
     }
     per_layer = reader(cfg, out)
     out["layers"] = _group(per_layer)

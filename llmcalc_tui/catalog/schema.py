@@ -228,7 +228,7 @@ class ModelSpec(Entry):
     loaded only for speculative decoding: counted separately, not in the total."""
     vision_params: int = Field(default=0, ge=0)
     """Vision (and audio) tower parameters of a multimodal checkpoint, computed from its vision_config by
-    scripts/models_from_configs.py; loaded by engines that serve images, kept at 16 bits, never in the total."""
+    benchmarks/make_models_catalog.py; loaded by engines that serve images, kept at 16 bits, never in the total."""
     checkpoint_bytes: int | None = Field(default=None, gt=0)
     """Bytes the published checkpoint actually stores (safetensors header or GGUF file); used as the weight
     size when the weight format is native_dtype."""
