@@ -72,8 +72,6 @@ def _checkpoint_bytes(repo: str, revision: str | None) -> tuple[dict[str, int] |
     """Bytes per stored dtype from the safetensors headers (None with a reason when there are none)."""
     from huggingface_hub import HfApi, errors
 
-    if _offline():
-        return None, "offline: weights sized from the config (safetensors headers not read)"
     try:
         meta = HfApi(endpoint=_endpoint()).get_safetensors_metadata(repo, revision=revision, timeout=TIMEOUT_S)
     except errors.NotASafetensorsRepoError:
@@ -84,18 +82,45 @@ def _checkpoint_bytes(repo: str, revision: str | None) -> tuple[dict[str, int] |
     return merge(bytes_by_dtype(f.tensors.items()) for f in files), f"safetensors headers of {len(files)} file(s)"
 
 
+def _reachable(repo: str, revision: str | None) -> bool:
+    """One HEAD of config.json with the short timeout and no retries.
+
+    hf_hub_download alone retries an unreachable Hub with back-off for ~25 s when nothing is cached; asking
+    once first keeps "no network" quick. Hub answers (404, gated) are raised here; False means no connection.
+    """
+    import httpx2
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    url = hf_hub_url(repo, "config.json", revision=revision, endpoint=_endpoint())
+    try:
+        get_hf_file_metadata(url, timeout=TIMEOUT_S, endpoint=_endpoint())
+    except (httpx2.TransportError, OSError) as exc:
+        from huggingface_hub import errors
+
+        if isinstance(exc, errors.HfHubHTTPError):
+            raise
+        return False
+    return True
+
+
 def read_hub_source(repo: str, revision: str | None = None) -> RawModel:
     """config.json and stored bytes of a Hub model; every failure is one SourceError line."""
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()  # its retry warnings would break the one-line error rule
     what = f"hf:{repo}" + (f"@{revision}" if revision else "")
     try:
+        online = not _offline() and _reachable(repo, revision)
         path = hf_hub_download(
             repo, "config.json", revision=revision, endpoint=_endpoint(), cache_dir=_cache_dir(),
-            etag_timeout=TIMEOUT_S, local_files_only=_offline(),
+            etag_timeout=TIMEOUT_S, local_files_only=not online,
         )
         config = read_json_config(Path(path))
-        stored, how = _checkpoint_bytes(repo, revision)
+        if online:
+            stored, how = _checkpoint_bytes(repo, revision)
+        else:
+            stored, how = None, "cached config.json (Hub not reachable): weights sized from the config"
     except SourceError:
         raise
     except Exception as exc:  # the library's own errors, httpx transport errors, OSError
