@@ -20,6 +20,8 @@ class RawModel:
     name: str | None = None
     hf_repo: str | None = None
     notes: str = ""
+    native_format: str | None = None
+    """Weight format id the file states (a GGUF file type such as q4_k_m); None: the config's dtype decides."""
 
 
 def read_json_config(path: Path) -> dict[str, Any]:

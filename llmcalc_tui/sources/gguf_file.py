@@ -302,6 +302,23 @@ def config_from_header(header: GgufHeader, path: Path) -> dict[str, Any]:
     return {k: v for k, v in config.items() if v is not None}
 
 
+_FILE_TYPE_FORMATS = {"ALL_F32": "fp32", "MOSTLY_F16": "fp16", "MOSTLY_BF16": "bf16", "MOSTLY_MXFP4_MOE": "mxfp4-gguf"}
+
+
+def file_type_format(header: GgufHeader) -> str | None:
+    """The weight format id of general.file_type (MOSTLY_Q4_K_M -> q4_k_m), when it has one."""
+    from gguf import LlamaFileType
+
+    value = header.metadata.get("general.file_type")
+    if not isinstance(value, int):
+        return None
+    try:
+        name = LlamaFileType(value).name
+    except ValueError:
+        return None
+    return _FILE_TYPE_FORMATS.get(name, name.removeprefix("MOSTLY_").lower())
+
+
 def read_gguf_source(location: str | Path) -> RawModel:
     """Config and exact stored bytes of a GGUF file."""
     path = Path(location)
@@ -309,4 +326,5 @@ def read_gguf_source(location: str | Path) -> RawModel:
     config = config_from_header(header, path)
     name = header.metadata.get("general.name")
     return RawModel(config, checkpoint_bytes(header), name=name if isinstance(name, str) else path.stem,
-                    notes=f"GGUF {path.name}: {sum(t.n_bytes for t in header.tensors):,} bytes of tensors")
+                    notes=f"GGUF {path.name}: {sum(t.n_bytes for t in header.tensors):,} bytes of tensors",
+                    native_format=file_type_format(header))

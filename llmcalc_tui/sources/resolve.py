@@ -12,6 +12,7 @@ import re
 import threading
 from pathlib import Path
 
+from llmcalc_tui.catalog.loader import load_builtin
 from llmcalc_tui.catalog.schema import Catalog, ModelSpec
 from llmcalc_tui.core.scenario import Scenario
 from llmcalc_tui.sources import SourceError
@@ -81,6 +82,8 @@ def load_model(ref: SourceRef, model_id: str | None = None, today: dt.date | Non
         raw.config, model_id=model_id or ref.default_id(), name=raw.name, source=ref.text,
         as_of=today or dt.date.today(), hf_repo=raw.hf_repo, checkpoint_bytes=raw.checkpoint_bytes,
     )
+    if raw.native_format and raw.native_format in load_builtin().formats:
+        spec = spec.model_copy(update={"native_dtype": raw.native_format})
     if raw.notes:
         spec = spec.model_copy(update={"notes": "; ".join(filter(None, (spec.notes, raw.notes)))})
     with _cache_lock:
