@@ -11,10 +11,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomli_w
-
 from llmcalc_tui import paths
 from llmcalc_tui.catalog.loader import tomllib
+from llmcalc_tui.catalog.model_toml import model_to_toml
 from llmcalc_tui.catalog.schema import Catalog, ModelSpec
 from llmcalc_tui.scenarios import atomic_write_bytes
 from llmcalc_tui.sources import SourceError
@@ -37,15 +36,12 @@ def import_path(model_id: str, directory: Path | None = None) -> Path:
 
 def entry_toml(spec: ModelSpec, source_text: str, today: dt.date) -> bytes:
     """The TOML file of one imported model; the source text is also an alias, so it resolves offline."""
-    data = spec.model_dump(exclude_none=True, exclude_defaults=True)
-    data.update(id=spec.id, name=spec.name, source=spec.source, as_of=spec.as_of)
-    aliases = [a for a in data.get("aliases", ()) if a.lower() != source_text.lower()]
-    data["aliases"] = [*aliases, source_text]
+    aliases = tuple(a for a in spec.aliases if a.lower() != source_text.lower()) + (source_text,)
     head = (
         f"# Imported by `llmcalc models import {source_text}` on {today.isoformat()}.\n"
         "# Re-run the import to refresh it; delete this file to forget the model.\n\n"
     )
-    return (head + tomli_w.dumps({"model": [data]})).encode("utf-8")
+    return (head + model_to_toml(spec.model_copy(update={"aliases": aliases}))).encode("utf-8")
 
 
 def import_model(
