@@ -63,7 +63,7 @@ def test_generated_catalog_matches_the_configs() -> None:
 
 
 REQUIRED_2025 = [
-    "qwen3.5-27b", "qwen3.5-35b-a3b", "deepseek-v3.2", "kimi-k2", "glm-5", "minimax-m2.5", "mimo-v2-flash",
+    "qwen3-next-80b-a3b", "deepseek-v3.1", "qwen3.5-27b", "qwen3.5-35b-a3b", "deepseek-v3.2", "kimi-k2", "glm-5", "minimax-m2.5", "mimo-v2-flash",
     "gemma-4-26b-a4b", "nemotron-h-56b", "nemotron-3-nano-30b-a3b", "smollm3-3b",
 ]
 
@@ -165,6 +165,18 @@ def test_qwen35_35b_a3b_hybrid_moe() -> None:
     # 10 full layers x 2 x 512 x 2 B = 20,480 B/token; state 30 x (10240*3*2 + 32*128*128*4) = 30 x 2,146,304
     assert arch.kv_bytes_per_token(m, BF16) == 20_480
     assert arch.recurrent_state_bytes(m) == 64_389_120
+
+
+def test_qwen3_next_80b_a3b() -> None:
+    m = convert("qwen3-next-80b-a3b")
+    # H=2048, 48 layers (full_attention_interval 4): 36 Gated DeltaNet (33,718,464 as in Qwen3.5-35B-A3B) and
+    # 12 gated full attention (27,263,488); MoE 512 x 3*H*512 + shared 3*H*512 + router 512*H + gate H
+    # = 1,614,809,088; total = 36*(33,718,464 + 1,614,809,088 + 2H) + 12*(27,263,488 + 1,614,809,088 + 2H)
+    #   + 2*151936*H + H = 79,674,391,296
+    assert arch.param_breakdown(m).total == 79_674_391_296
+    # KV: 12 x 2 x 512 x 2 B = 24,576 B/token; state 36 x (10240*3*2 + 32*128*128*4) = 36 x 2,146,304
+    assert arch.kv_bytes_per_token(m, BF16) == 24_576
+    assert arch.recurrent_state_bytes(m) == 77_266_944
 
 
 # ----------------------------------------------------------------------------------- Mamba2: Nemotron-H
