@@ -553,6 +553,8 @@ def model_from_hf_config(
     out["layers"] = _group(per_layer)
     out["native_dtype"] = _weight_format(cfg, notes)
     out["vision_params"] = vision_params
+    if not out.get("mtp_layers") and (cfg.get("use_mtp") or cfg.get("num_nextn_predict_layers")):
+        notes.append("multi-token-prediction modules not counted: their shape is not sized yet")
     if out.get("mtp_layers"):
         notes.append(f"{out['mtp_layers']} multi-token-prediction layer(s) counted separately (speculative decoding)")
     if any(lt.get("nope") for lt in out["layers"]):

@@ -31,6 +31,15 @@ def test_recurrent_state_is_reported_and_included_in_the_kv_cache():
     assert any("fixed state per sequence" in text for text in e.assumptions)
 
 
+def test_report_table_shows_the_state_inside_the_kv_cache():
+    from llmcalc_tui.core.report import estimate_table
+
+    hybrid = estimate_table(est(model="qwen3.5-27b", hardware="h100-sxm", batch=8))
+    # 8 sequences x 153,944,064 B = 1.15 GiB
+    assert "  of which fixed state  1.15" in hybrid
+    assert "fixed state" not in estimate_table(est(model="llama-3.1-8b", hardware="h100-sxm"))
+
+
 def test_attention_only_models_have_no_recurrent_state():
     e = est(model="llama-3.1-8b", hardware="h100-sxm")
     assert e.memory.recurrent_state == 0
