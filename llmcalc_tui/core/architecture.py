@@ -325,13 +325,24 @@ def expected_experts_touched(model: ModelSpec, tokens: int) -> float:
 
 
 def cached_values_per_token(lt: LayerType) -> int:
-    """Values one layer of type lt caches per token: K and V of each KV head, the MLA latent (plus the DSA
-    indexer key), nothing for linear-attention and state-space layers (their state is fixed)."""
+    """Values one layer of type lt caches per token in the KV-cache format: K and V of each KV head, or the
+    MLA latent; nothing for linear-attention and state-space layers (their state is fixed)."""
     if lt.attention in SOFTMAX_KINDS:
         return lt.num_key_value_heads * (lt.head_dim + lt.value_dim)
     if lt.attention in LATENT_KINDS:
-        return lt.kv_lora_rank + lt.qk_rope_head_dim + (lt.index_head_dim if lt.attention == "dsa" else 0)
+        return lt.kv_lora_rank + lt.qk_rope_head_dim
     return 0
+
+
+INDEXER_SCALE_BLOCK = 128
+"""The DSA indexer key cache is FP8 with one fp32 scale per 128 values (DeepSeek-V3.2 reference inference)."""
+
+
+def indexer_bytes_per_token(lt: LayerType) -> int:
+    """Bytes a DSA layer caches per token for its indexer key, whatever the KV-cache format: FP8 plus scales."""
+    if lt.attention != "dsa":
+        return 0
+    return lt.index_head_dim + 4 * -(-lt.index_head_dim // INDEXER_SCALE_BLOCK)
 
 
 def kv_values_per_token_per_layer(model: ModelSpec) -> int:
@@ -342,7 +353,10 @@ def kv_values_per_token_per_layer(model: ModelSpec) -> int:
 
 def kv_bytes_per_token(model: ModelSpec, bytes_per_value: float) -> float:
     """KV-cache bytes per token with every attention layer caching the full context (fixed state excluded)."""
-    return sum(lt.count * cached_values_per_token(lt) for lt in model.layers) * bytes_per_value
+    return sum(
+        lt.count * (cached_values_per_token(lt) * bytes_per_value + indexer_bytes_per_token(lt))
+        for lt in model.layers
+    )
 
 
 def _replication(lt: LayerType, tp: int) -> float:
@@ -405,10 +419,10 @@ def kv_cache_bytes(
     """
     total = 0.0
     for lt in model.layers:
-        values = cached_values_per_token(lt)
-        if values:
+        per_token = cached_values_per_token(lt) * bytes_per_value + indexer_bytes_per_token(lt)
+        if per_token:
             tokens = _cached_tokens(lt, context_tokens, windowed)
-            total += lt.count * values * bytes_per_value * _replication(lt, tp) * tokens
+            total += lt.count * per_token * _replication(lt, tp) * tokens
     if include_state:
         total += recurrent_state_bytes(model)
     return total
@@ -426,9 +440,8 @@ def kv_read_bytes(model: ModelSpec, context_tokens: int, bytes_per_value: float,
         tokens = _cached_tokens(lt, context_tokens, windowed)
         rep = _replication(lt, tp)
         if lt.attention == "dsa":
-            latent = lt.kv_lora_rank + lt.qk_rope_head_dim
-            total += lt.count * rep * bytes_per_value * (
-                latent * min(tokens, lt.index_topk) + lt.index_head_dim * tokens
+            total += lt.count * rep * (
+                values * bytes_per_value * min(tokens, lt.index_topk) + indexer_bytes_per_token(lt) * tokens
             )
         else:
             total += lt.count * values * bytes_per_value * rep * tokens

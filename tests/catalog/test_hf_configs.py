@@ -289,12 +289,13 @@ def test_deepseek_v32_indexer_cache_and_topk_read() -> None:
     # Indexer per layer: wq_b 1536*64*128 + wk 7168*128 + weights_proj 7168*64 + k_norm 2*128 = 13,959,424
     # total = DeepSeek-V3's 671,026,419,200 + 61 * 13,959,424 = 671,877,944,064
     assert arch.param_breakdown(m).total == 671_877_944_064
-    # Cache per token per layer: latent 512 + rope key 64 + indexer key 128 = 704 values: 61*704*2 = 85,888 B
-    assert arch.kv_bytes_per_token(m, BF16) == 85_888
+    # Cache per token per layer: latent 512 + rope key 64 in the KV format (bf16: 1,152 B) plus the indexer
+    # key, which the reference keeps in FP8 with one fp32 scale per 128: 128 + 4 = 132 B -> 61 x 1,284 = 78,324 B
+    assert arch.kv_bytes_per_token(m, BF16) == 78_324
     # Decode at 100,000 tokens reads the latent of the top 2,048 tokens and every indexer key:
-    # 61 * (576*2048 + 128*100,000) * 2 B = 1,705,517,056, not the whole 8,588,800,000-byte cache.
-    assert arch.kv_cache_bytes(m, 100_000, BF16) == 8_588_800_000
-    assert arch.kv_read_bytes(m, 100_000, BF16) == 1_705_517_056
+    # 61 * (1,152*2048 + 132*100,000) = 949,117,056 B, not the whole 7,832,400,000-byte cache.
+    assert arch.kv_cache_bytes(m, 100_000, BF16) == 7_832_400_000
+    assert arch.kv_read_bytes(m, 100_000, BF16) == 949_117_056
     # Attention FLOPs follow the read: 2*128*(576+512)*2048 + 2*64*128*100,000 per layer
     assert arch.attention_flops_per_token(m, 100_000) == 61 * (2 * 128 * 1088 * 2048 + 2 * 64 * 128 * 100_000)
 
