@@ -484,7 +484,7 @@ def _weight_format(cfg: Config, notes: list[str]) -> str:
     return _DTYPES[dtype]
 
 
-def _qwen3_vl_vision(v: Config) -> int:
+def _qwen3_vl_vision(v: Config, text_hidden: int) -> int:
     """Qwen3-VL / Qwen3.5 vision tower: patch embedding, learned positions, ViT blocks, patch merger."""
     h, inter, depth = v["hidden_size"], v["intermediate_size"], v["depth"]
     patch = v["in_channels"] * v["temporal_patch_size"] * v["patch_size"] ** 2 * h + h
@@ -497,7 +497,18 @@ def _qwen3_vl_vision(v: Config) -> int:
     return patch + pos + depth * block + merger + deepstack
 
 
-_VISION = {"qwen3_5": _qwen3_vl_vision, "qwen3_5_moe": _qwen3_vl_vision}
+def _gemma4_vision(v: Config, text_hidden: int) -> int:
+    """Gemma 4 vision tower: patch projection, 2-D position table, gated-MLP ViT layers with QK-norm and four
+    norms, and the projection into the language model (its pre-projection norm has no weights)."""
+    h, inter, layers = v["hidden_size"], v["intermediate_size"], v["num_hidden_layers"]
+    heads, kv_heads = v["num_attention_heads"], v["num_key_value_heads"]
+    hd = v.get("head_dim") or h // heads
+    patch = 3 * v["patch_size"] ** 2 * h + 2 * v["position_embedding_size"] * h
+    layer = 2 * h * heads * hd + 2 * h * kv_heads * hd + 2 * hd + 3 * h * inter + 4 * h
+    return patch + layers * layer + h * text_hidden
+
+
+_VISION = {"qwen3_5": _qwen3_vl_vision, "qwen3_5_moe": _qwen3_vl_vision, "gemma4": _gemma4_vision}
 
 
 def model_from_hf_config(
@@ -526,11 +537,13 @@ def model_from_hf_config(
                     notes.append(f"vision tower ({vision.get('model_type', top_type)}) not counted: its shape is not sized yet")
                 else:
                     try:
-                        vision_params = counter(vision)
+                        vision_params = counter(vision, int(config[wrapper_key].get("hidden_size") or 0))
                     except (KeyError, TypeError) as exc:
                         raise UnsupportedConfig(f"vision_config.{exc}", f"vision_config lacks {exc}") from None
                     notes.append(f"multimodal: language model sized for speed; vision tower {vision_params:,} "
                                  "parameters counted in memory (engines load it to serve images)")
+            if isinstance(config.get("audio_config"), dict):
+                notes.append("audio tower not counted: its shape is not sized yet")
             break
     model_type = cfg.get("model_type")
     if model_type not in FAMILIES:

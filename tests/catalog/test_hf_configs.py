@@ -248,6 +248,10 @@ def test_gemma4_per_layer_head_dim_and_kv_heads() -> None:
     # total = 25*814,094,976 + 5*828,513,408 + 262144*H (tied) + H = 25,233,141,760 (card: 25.2B)
     p = arch.param_breakdown(m)
     assert p.total == 25_233_141_760
+    # Vision tower (h=1152, I=4304, 27 layers, 16 heads x 72, patch 16, 10240 positions) into H=2816:
+    # 3*16^2*h + 2*10240*h + 27 x (4*h*1152 + 2*72 + 3*h*4304 + 4*h) + h*2816
+    # = 884,736 + 23,592,960 + 27 x 20,187,792 + 3,244,032 = 572,792,112 (in memory, not in the total)
+    assert m.vision_params == 572_792_112
     # KV/token: 25 x 8 x 512 x 2 + 5 x 2 x 1024 x 2 = 204,800 + 20,480
     assert arch.kv_bytes_per_token(m, BF16) == 225_280
     # At 262,144 tokens the sliding layers keep 1,024: 25*8192*1024 + 5*4096*262144 = 5,578,424,320;
