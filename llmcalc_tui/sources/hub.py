@@ -108,7 +108,10 @@ def read_hub_source(repo: str, revision: str | None = None) -> RawModel:
     from huggingface_hub import hf_hub_download
     from huggingface_hub.utils import logging as hf_logging
 
+    from huggingface_hub.utils import disable_progress_bars
+
     hf_logging.set_verbosity_error()  # its retry warnings would break the one-line error rule
+    disable_progress_bars()  # a progress bar per small file would be noise on stderr and in the app
     what = f"hf:{repo}" + (f"@{revision}" if revision else "")
     try:
         online = not _offline() and _reachable(repo, revision)
