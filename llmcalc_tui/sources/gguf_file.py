@@ -295,11 +295,38 @@ def config_from_header(header: GgufHeader, path: Path) -> dict[str, Any]:
     layer_types = _layer_types(header, blocks - mtp)
     if layer_types:
         config["layer_types"] = layer_types
+    _family_keys(config, arch, get, {t.name for t in header.tensors})
     floats = checkpoint_bytes(header)
     largest_float = max((t for t in floats if t in FLOAT_TYPES), key=floats.__getitem__, default=None)
     if largest_float:
         config["torch_dtype"] = FLOAT_TYPES[largest_float]
     return {k: v for k, v in config.items() if v is not None}
+
+
+def _family_keys(config: dict[str, Any], arch: str, get: Any, tensors: set[str]) -> None:
+    """Where an architecture's config.json spells a value differently from the generic GGUF keys."""
+    pattern = get("attention.sliding_window_pattern")
+    if isinstance(pattern, list) and pattern and "layer_types" not in config:
+        config["layer_types"] = ["sliding_attention" if swa else "full_attention" for swa in pattern]
+    if arch in ("deepseek2", "glm4moe"):
+        config["n_routed_experts"] = get("expert_count")
+    if arch == "deepseek2":
+        rope = get("rope.dimension_count") or 0
+        key_mla, value_mla = get("attention.key_length_mla"), get("attention.value_length_mla")
+        if key_mla is None:  # files converted before the MLA-specific keys: key/value lengths are the heads'
+            key_mla, value_mla = get("attention.key_length"), get("attention.value_length")
+        config["qk_nope_head_dim"] = key_mla - rope if key_mla else None
+        config["v_head_dim"] = value_mla
+        config.pop("head_dim", None)
+        if any(name.endswith(".exp_probs_b.bias") for name in tensors):
+            config["topk_method"] = "noaux_tc"
+    if arch == "glm4moe":
+        config["use_qk_norm"] = any(name.endswith(".attn_q_norm.weight") for name in tensors)
+        config["attention_bias"] = any(name.endswith(".attn_q.bias") for name in tensors)
+    if arch == "gpt-oss":
+        config["intermediate_size"] = get("expert_feed_forward_length")
+    for key in [k for k, v in config.items() if v is None]:
+        del config[key]
 
 
 _FILE_TYPE_FORMATS = {"ALL_F32": "fp32", "MOSTLY_F16": "fp16", "MOSTLY_BF16": "bf16", "MOSTLY_MXFP4_MOE": "mxfp4-gguf"}

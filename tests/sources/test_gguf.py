@@ -156,3 +156,73 @@ def test_path_ending_in_gguf_and_the_gguf_prefix_work_in_model(tiny, capsys):
 def test_tensor_list_helper_matches_the_hand_count():
     total = sum(tensor_bytes(kind, shape) for kind, shape in tiny_tensors().values())
     assert total == TINY_Q4_K + TINY_Q6_K + TINY_F32 == 4_882_432
+
+
+def write_arch_gguf(path, arch: str, keys: dict, tensors: dict[str, tuple[str, tuple[int, ...]]]) -> None:
+    """A GGUF with the given `{arch}.*` metadata and tensor infos (a hole where the data would be)."""
+    import numpy as np
+    from gguf import GGMLQuantizationType, GGUFWriter
+
+    writer = GGUFWriter(str(path), arch=arch)
+    for key, value in keys.items():
+        if isinstance(value, float):
+            writer.add_float32(f"{arch}.{key}", value)
+        else:
+            writer.add_uint32(f"{arch}.{key}", value)
+    writer.add_token_list([f"t{i}" for i in range(1024)])
+    total = 0
+    for name, (kind, shape) in tensors.items():
+        size = tensor_bytes(kind, shape)
+        total += size
+        rows = shape[1] if len(shape) > 1 else 1
+        dtype = np.dtype(np.float32) if kind == "F32" else np.dtype(np.uint8)
+        np_shape = tuple(reversed(shape)) if kind == "F32" else (rows, size // rows)
+        writer.add_tensor_info(name, np_shape, dtype, size, raw_dtype=None if kind == "F32" else GGMLQuantizationType[kind])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_ti_data_to_file()
+    writer.close()
+    os.truncate(path, path.stat().st_size + 64 + total)
+
+
+def test_qwen3_moe_gguf_maps_experts(tmp_path):
+    """Hand count: embedding + output 2 x 1,024 x 512; per layer attention 786,432, q/k norms 128, norms 1,024,
+    router 2,048, 4 experts x 3 x 512 x 256 = 1,572,864; final norm 512."""
+    path = tmp_path / "qwen3moe.gguf"
+    keys = {"block_count": 2, "embedding_length": 512, "feed_forward_length": 1536, "attention.head_count": 8,
+            "attention.head_count_kv": 4, "attention.key_length": 64, "attention.value_length": 64,
+            "context_length": 32768, "expert_count": 4, "expert_used_count": 2, "expert_feed_forward_length": 256}
+    tensors = {"token_embd.weight": ("Q6_K", (512, 1024)), "output.weight": ("Q6_K", (512, 1024))}
+    for i in range(2):
+        tensors[f"blk.{i}.attn_q.weight"] = ("Q4_K", (512, 512))
+        tensors[f"blk.{i}.ffn_gate_exps.weight"] = ("Q4_K", (512, 256 * 4))
+    write_arch_gguf(path, "qwen3moe", keys, tensors)
+    spec = load_model(parse_source(str(path)))
+    counts = arch.param_breakdown(spec)
+    per_layer = 786_432 + 128 + 1_024 + 2_048 + 1_572_864
+    assert counts.total == 2 * 1024 * 512 + 2 * per_layer + 512 == 5_774_080
+    assert counts.active == counts.total - 2 * 2 * 3 * 512 * 256 == 4_201_216
+    assert spec.checkpoint_bytes == sum(tensor_bytes(k, s) for k, s in tensors.values())
+
+
+def test_gpt_oss_gguf_uses_the_expert_width_and_alternating_windows(tmp_path, capsys):
+    path = tmp_path / "gpt-oss.gguf"
+    keys = {"block_count": 2, "embedding_length": 512, "feed_forward_length": 256, "attention.head_count": 8,
+            "attention.head_count_kv": 2, "attention.key_length": 64, "attention.value_length": 64,
+            "context_length": 131072, "expert_count": 4, "expert_used_count": 2, "expert_feed_forward_length": 256,
+            "attention.sliding_window": 128}
+    write_arch_gguf(path, "gpt-oss", keys, {"token_embd.weight": ("Q6_K", (512, 1024)),
+                                            "output.weight": ("Q6_K", (512, 1024))})
+    code, out, err = run(capsys, "estimate", "--gguf", str(path), "--input-tokens", "8000", "--json")
+    assert code == 0, err
+    # KV: the full layer holds 8,200 tokens, the sliding one 128; 2 KV heads x 64 x (K + V) x 2 bytes each
+    per_token_layer = 2 * 64 * 2 * 2
+    assert json.loads(out)["memory_gib"]["kv_cache"] == pytest.approx(
+        per_token_layer * (8200 + 128) / GIB, abs=1e-4)
+
+
+def test_unsupported_gguf_architecture_names_the_field(tmp_path, capsys):
+    path = tmp_path / "rwkv.gguf"
+    write_arch_gguf(path, "rwkv7", {"block_count": 2, "embedding_length": 512}, {"token_embd.weight": ("F32", (512, 4))})
+    code, _, err = run(capsys, "estimate", "--gguf", str(path))
+    assert code == 2 and "model_type" in err and "rwkv7" in err and len(err.strip().splitlines()) == 1
