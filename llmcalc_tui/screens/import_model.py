@@ -199,6 +199,36 @@ def resolve_model_field(screen: SourceHost, text: str) -> None:
     screen.run_worker(work, thread=True, exclusive=True, group="model-source", exit_on_error=False)  # type: ignore[attr-defined]
 
 
+def reopen_with_source(screen: SourceHost, name: str, source: str) -> None:
+    """Open a saved scenario whose model is a source: read the source in a thread, then open it (marked as
+    unknown when the source cannot be read, with the reason in a notice)."""
+    from llmcalc_tui.sources.resolve import resolve_model_text
+
+    app = screen.app  # type: ignore[attr-defined]
+    catalog = screen.catalog
+    screen.notify(f"Reading {source} …", timeout=3)  # type: ignore[attr-defined]
+
+    def finish(new_catalog: Catalog | None, problem: str | None) -> None:
+        if new_catalog is not None:
+            _share_catalog(screen, new_catalog)
+        if problem:
+            screen.notify(problem, severity="error", timeout=10)  # type: ignore[attr-defined]
+        screen.open_named(name, read_sources=False)  # type: ignore[attr-defined]
+
+    def work() -> None:
+        try:
+            new_catalog, _ = resolve_model_text(source, catalog)
+        except SourceError as exc:
+            app.call_from_thread(finish, None, exc.message)
+            return
+        except Exception as exc:
+            app.call_from_thread(finish, None, f"cannot read {source}: {type(exc).__name__}: {exc}")
+            return
+        app.call_from_thread(finish, new_catalog, None)
+
+    screen.run_worker(work, thread=True, exclusive=True, group="model-source", exit_on_error=False)  # type: ignore[attr-defined]
+
+
 def preselect_local_hardware(screen: SourceHost, untouched: callable) -> None:  # type: ignore[valid-type]
     """Detect this machine in a thread; when something is found (and the user has not picked hardware yet),
     add the `local` entry and select it with a notice. Nothing found: nothing happens, nothing is shown."""

@@ -25,7 +25,7 @@ from llmcalc_tui.screens.compare import Candidate, CompareScreen
 from llmcalc_tui.screens.confirm import ConfirmScreen
 from llmcalc_tui.screens.export import ExportScreen
 from llmcalc_tui.screens.help import HelpScreen
-from llmcalc_tui.screens.import_model import preselect_local_hardware, resolve_model_field
+from llmcalc_tui.screens.import_model import preselect_local_hardware, reopen_with_source, resolve_model_field
 from llmcalc_tui.screens.open_scenario import OpenScenarioScreen
 from llmcalc_tui.screens.pick import PickScreen
 from llmcalc_tui.screens.save_scenario import NameChoice, SaveScenarioScreen
@@ -440,14 +440,20 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(OpenScenarioScreen(self.store), done)
 
-    def open_named(self, name: str) -> bool:
-        """Load a saved scenario into the form; ids the catalog lacks are marked, the rest estimated."""
+    def open_named(self, name: str, read_sources: bool = True) -> bool:
+        """Load a saved scenario into the form; ids the catalog lacks are marked, the rest estimated.
+
+        A model saved as a source (hf:org/name, a path) is read first, in a thread, then the scenario opens.
+        """
         try:
             saved = self.store.load(name)
         except ScenarioStoreError as exc:
             self.notify(exc.message, severity="error")
             return False
         unknown = unknown_ids(saved.scenario, self.catalog)
+        if read_sources and "model" in unknown and looks_like_source(saved.scenario.model):
+            reopen_with_source(self, name, saved.scenario.model)
+            return True
         assert self.state is not None
         self.state = load_scenario(self.state, saved.scenario, self.catalog, saved.name, unknown)
         self.write_form(self.state.raw)

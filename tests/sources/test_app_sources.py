@@ -169,3 +169,25 @@ async def test_a_scenario_opened_at_start_keeps_its_hardware(monkeypatch):
             assert main_screen(app).state.scenario.hardware == "a100-80gb-sxm"
     finally:
         machine.detect.cache_clear()
+
+
+async def test_a_saved_scenario_with_a_source_model_reopens(tmp_path):
+    from llmcalc_tui.core.scenario import Scenario
+    from llmcalc_tui.scenarios import ScenarioStore
+
+    gguf = tmp_path / "Tiny.gguf"
+    write_gguf(gguf)
+    ScenarioStore().save("from gguf", Scenario(model=f"gguf:{gguf}", hardware="rtx-4090"))
+    ScenarioStore().save("lost file", Scenario(model=f"gguf:{tmp_path / 'gone.gguf'}", hardware="rtx-4090"))
+    app = make_app(theme="llmcalc-dark", remember_ui_state=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        screen.open_named("from gguf")
+        await settle(pilot, lambda: screen.state.loaded_name == "from gguf")
+        assert screen.state.errors == {} and screen.state.estimate.params_total == TINY_PARAMS
+        assert screen.state.scenario.hardware == "rtx-4090"
+        screen.open_named("lost file")
+        await settle(pilot, lambda: screen.state.loaded_name == "lost file")
+        assert "model" in screen.state.errors  # marked, the rest of the scenario opened
+        assert screen.state.scenario.hardware == "rtx-4090"
+        assert any("no such file or folder" in n.message for n in app._notifications)
