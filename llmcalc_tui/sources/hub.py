@@ -51,12 +51,17 @@ def _explain(exc: Exception, what: str) -> SourceError:
     from huggingface_hub import errors
 
     status = getattr(getattr(exc, "response", None), "status_code", None)
-    if isinstance(exc, errors.GatedRepoError) or status in (401, 403):
+    if isinstance(exc, errors.GatedRepoError):
         return SourceError(f"{what}: {GATED}")
     if isinstance(exc, errors.RevisionNotFoundError):
         return SourceError(f"{what}: no such revision on the Hub (404)")
     if isinstance(exc, errors.RepositoryNotFoundError):
+        if status == 401:  # the Hub answers 401, not 404, to anonymous requests for missing or private repos
+            return SourceError(f"{what}: no such model on the Hub, or it is private or gated: check the name, "
+                               "or accept its license and set HF_TOKEN (401)")
         return SourceError(f"{what}: no such model on the Hub (404)")
+    if status in (401, 403):
+        return SourceError(f"{what}: {GATED}")
     if isinstance(exc, (errors.OfflineModeIsEnabled, errors.LocalEntryNotFoundError)):
         if _offline():
             return SourceError(f"{what}: not in the Hugging Face cache and HF_HUB_OFFLINE is set")

@@ -38,6 +38,8 @@ class FakeRepo:
 class FakeHub:
     repos: dict[str, FakeRepo] = field(default_factory=dict)
     log: list[tuple[str, str, str | None]] = field(default_factory=list)
+    anonymous_missing_status: int = 404
+    """The real Hub answers 401 (RepoNotFound) to a request without a token for a repo it will not show."""
 
     def add(self, repo: str, files: dict[str, bytes | dict | str], **kwargs) -> None:
         encoded = {}
@@ -96,7 +98,8 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
         def _repo(self, name: str) -> FakeRepo | None:
             repo = hub.repos.get(name)
             if repo is None:
-                self._error(404, "RepoNotFound", "Repository not found")
+                anonymous = self.headers.get("Authorization") is None
+                self._error(hub.anonymous_missing_status if anonymous else 404, "RepoNotFound", "Repository not found")
                 return None
             if repo.gated and self.headers.get("Authorization") != f"Bearer {repo.token}":
                 self._error(403, "GatedRepo", "Access to model is restricted: you must be authenticated and accept its license")

@@ -106,6 +106,13 @@ def test_hub_errors_are_one_line_exit_2(hub, capsys, repo, needle):
     assert needle in err
 
 
+def test_anonymous_401_for_a_missing_repo_is_not_called_gated(hub, capsys):
+    hub.anonymous_missing_status = 401
+    code, _, err = run(capsys, "estimate", "--model", "hf:org/typo")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "no such model on the Hub, or it is private or gated" in err and "HF_TOKEN (401)" in err
+
+
 def test_gated_model_opens_with_hf_token(hub, capsys, monkeypatch):
     hub.add("org/gated", {"config.json": SMOLLM2_CONFIG}, gated=True, token="hf_secret")
     monkeypatch.setenv("HF_TOKEN", "hf_secret")
