@@ -60,6 +60,13 @@ def import_model(
         if not ID_PATTERN.match(model_id):
             raise SourceError(f"--id {model_id!r} is not a catalog id (lowercase letters, digits, . _ -)")
     ref = parse_source(source_text)
+    if ref.kind == "hf" and not source_text.strip().startswith("hf:") and not ref.revision:
+        from llmcalc_tui.sources.resolve import catalog_id_for_repo
+
+        known = catalog_id_for_repo(ref.location, catalog)
+        if known:
+            raise SourceError(f"{ref.location} is already in the catalog as {known} (hf:{ref.location} imports "
+                              "the Hub's config anyway)")
     chosen = model_id or ref.default_id()
     builtin = catalog.models.get(chosen)
     path = import_path(chosen, directory)

@@ -72,6 +72,7 @@ def test_import_from_the_hub_and_the_source_text_works_offline(hub, capsys, monk
 @pytest.mark.parametrize("argv, needle", [
     (["models", "import", "/no/such/file.gguf"], "no such file"),
     (["models", "import", "llama-3.1-8b"], "not a Hub repository id"),
+    (["models", "import", "meta-llama/Llama-3.1-8B-Instruct"], "already in the catalog as llama-3.1-8b"),
     (["models", "import", str(DATA / "smollm2-135m"), "--id", "Bad Id!"], "is not a catalog id"),
     (["models", "import", str(DATA / "smollm2-135m"), "--id", "llama-3.1-8b"], "already a catalog model"),
 ])
