@@ -28,7 +28,7 @@ ARCH_TO_MODEL_TYPE = {
     "qwen3moe": "qwen3_moe", "qwen3next": "qwen3_next", "gemma": "gemma", "gemma2": "gemma2",
     "gemma3": "gemma3_text", "gemma3n": "gemma3n_text", "phi3": "phi3", "deepseek2": "deepseek_v3",
     "gpt-oss": "gpt_oss", "mamba": "mamba", "mamba2": "mamba2", "nemotron_h": "nemotron_h",
-    "granitehybrid": "granitemoehybrid", "glm4moe": "glm4_moe", "smollm3": "smollm3", "falcon-h1": "falcon_h1",
+    "nemotron_h_moe": "nemotron_h", "granitehybrid": "granitemoehybrid", "glm4moe": "glm4_moe", "smollm3": "smollm3", "falcon-h1": "falcon_h1",
 }
 """GGUF general.architecture -> the model_type of the Hugging Face config it was converted from."""
 
@@ -325,8 +325,49 @@ def _family_keys(config: dict[str, Any], arch: str, get: Any, tensors: set[str])
         config["attention_bias"] = any(name.endswith(".attn_q.bias") for name in tensors)
     if arch == "gpt-oss":
         config["intermediate_size"] = get("expert_feed_forward_length")
+    if arch == "qwen3next":
+        # llama.cpp's converter stores the Gated DeltaNet sizes under the ssm.* keys (convert_hf_to_gguf.py,
+        # Qwen3NextModel): conv kernel, key head dim as state size, key heads as groups, value heads as
+        # time-step rank, value head dim x value heads as inner size.
+        value_heads = get("ssm.time_step_rank")
+        config.update(
+            linear_conv_kernel_dim=get("ssm.conv_kernel"), linear_key_head_dim=get("ssm.state_size"),
+            linear_num_key_heads=get("ssm.group_count"), linear_num_value_heads=value_heads,
+            linear_value_head_dim=(get("ssm.inner_size") or 0) // value_heads if value_heads else None,
+            full_attention_interval=get("full_attention_interval"),
+        )
+        if "layer_types" in config:
+            config["layer_types"] = ["linear_attention" if t == "mamba" else t for t in config["layer_types"]]
+        head_dim, rope = config.get("head_dim"), get("rope.dimension_count")
+        if head_dim and rope:
+            config["partial_rotary_factor"] = rope / head_dim
+        for key in ("conv_kernel", "state_size", "mamba_d_inner", "time_step_rank", "n_groups"):
+            config.pop(key, None)
+    if arch in ("nemotron_h", "nemotron_h_moe"):
+        # Mamba2 sizes (ssm.inner_size = heads x head dim, ssm.time_step_rank = heads) and the block pattern
+        # (M Mamba2, * attention, - MLP, E MoE) from the tensors each block holds.
+        heads = get("ssm.time_step_rank")
+        config.update(
+            mamba_num_heads=heads, mamba_head_dim=(get("ssm.inner_size") or 0) // heads if heads else None,
+            ssm_state_size=get("ssm.state_size"), n_routed_experts=get("expert_count"),
+            moe_shared_expert_intermediate_size=get("expert_shared_feed_forward_length"),
+            hybrid_override_pattern="".join(
+                _block_letter(i, tensors) for i in range(config["num_hidden_layers"])),
+        )
+        config.pop("layer_types", None)
     for key in [k for k, v in config.items() if v is None]:
         del config[key]
+
+
+def _block_letter(index: int, tensors: set[str]) -> str:
+    prefix = f"blk.{index}."
+    if f"{prefix}ssm_in.weight" in tensors:
+        return "M"
+    if f"{prefix}attn_q.weight" in tensors:
+        return "*"
+    if f"{prefix}ffn_up_exps.weight" in tensors or f"{prefix}ffn_down_exps.weight" in tensors:
+        return "E"
+    return "-"
 
 
 _FILE_TYPE_FORMATS = {"ALL_F32": "fp32", "MOSTLY_F16": "fp16", "MOSTLY_BF16": "bf16", "MOSTLY_MXFP4_MOE": "mxfp4-gguf"}

@@ -165,7 +165,9 @@ def write_arch_gguf(path, arch: str, keys: dict, tensors: dict[str, tuple[str, t
 
     writer = GGUFWriter(str(path), arch=arch)
     for key, value in keys.items():
-        if isinstance(value, float):
+        if isinstance(value, list):
+            writer.add_array(f"{arch}.{key}", value)
+        elif isinstance(value, float):
             writer.add_float32(f"{arch}.{key}", value)
         else:
             writer.add_uint32(f"{arch}.{key}", value)
@@ -226,3 +228,54 @@ def test_unsupported_gguf_architecture_names_the_field(tmp_path, capsys):
     write_arch_gguf(path, "rwkv7", {"block_count": 2, "embedding_length": 512}, {"token_embd.weight": ("F32", (512, 4))})
     code, _, err = run(capsys, "estimate", "--gguf", str(path))
     assert code == 2 and "model_type" in err and "rwkv7" in err and len(err.strip().splitlines()) == 1
+
+
+def test_nemotron_h_gguf_blocks_and_mamba_state(tmp_path, capsys):
+    """Blocks M - * - (from the tensors each holds). Hand count of the fixed state of the Mamba2 block:
+    conv (16 x 64 + 2 x 8 x 128) x (4 - 1) = 9,216 bf16 values, SSM 16 x 64 x 128 = 131,072 fp32 values,
+    so 542,720 bytes per sequence; the attention block caches 2 KV heads x 64 x (K + V) x 2 = 512 B/token."""
+    path = tmp_path / "nemotron-h.gguf"
+    keys = {"block_count": 4, "embedding_length": 512, "attention.head_count": 8, "attention.key_length": 64,
+            "attention.value_length": 64, "context_length": 8192, "ssm.conv_kernel": 4, "ssm.state_size": 128,
+            "ssm.group_count": 8, "ssm.inner_size": 1024, "ssm.time_step_rank": 16, "feed_forward_length": 1536}
+    tensors = {"token_embd.weight": ("Q6_K", (512, 1024)), "output.weight": ("Q6_K", (512, 1024)),
+               "blk.0.ssm_in.weight": ("Q4_K", (512, 3 * 1024)), "blk.1.ffn_up.weight": ("Q4_K", (512, 1536)),
+               "blk.2.attn_q.weight": ("Q4_K", (512, 512)), "blk.3.ffn_up.weight": ("Q4_K", (512, 1536))}
+    # per-layer KV heads and FFN widths, as llama.cpp writes them for hybrid models (0 where a block has none)
+    keys |= {"attention.head_count_kv": [0, 0, 2, 0], "feed_forward_length": [0, 1536, 0, 1536]}
+    write_arch_gguf(path, "nemotron_h", keys, tensors)
+    raw = read_gguf_source(path)
+    assert raw.config["hybrid_override_pattern"] == "M-*-"
+    assert (raw.config["mamba_num_heads"], raw.config["mamba_head_dim"]) == (16, 64)
+    code, out, err = run(capsys, "estimate", "--gguf", str(path), "--batch", "100", "--input-tokens", "1000",
+                         "--output-tokens", "1000", "--json")
+    assert code == 0, err
+    memory = json.loads(out)["memory_gib"]
+    assert memory["recurrent_state"] == pytest.approx(100 * 542_720 / GIB, abs=1e-4)
+    assert memory["kv_cache"] == pytest.approx(100 * (542_720 + 512 * 2000) / GIB, abs=1e-4)
+
+
+def test_qwen3_next_gguf_gated_deltanet_state(tmp_path, capsys):
+    """Three Gated DeltaNet blocks and one attention block (full_attention_interval 4). Per linear block:
+    conv (2 x 4 x 128 + 8 x 128) x 3 = 6,144 bf16 values, state 8 x 128 x 128 = 131,072 fp32 values, so
+    536,576 bytes; three of them 1,609,728 bytes per sequence. Attention: 2 x 128 x 2 x 2 = 1,024 B/token."""
+    path = tmp_path / "qwen3next.gguf"
+    keys = {"block_count": 4, "embedding_length": 512, "feed_forward_length": 0, "attention.head_count": 8,
+            "attention.head_count_kv": 2, "attention.key_length": 128, "attention.value_length": 128,
+            "context_length": 32768, "rope.dimension_count": 32, "expert_count": 4, "expert_used_count": 2,
+            "expert_feed_forward_length": 256, "expert_shared_feed_forward_length": 256, "ssm.conv_kernel": 4,
+            "ssm.state_size": 128, "ssm.group_count": 4, "ssm.time_step_rank": 8, "ssm.inner_size": 1024,
+            "full_attention_interval": 4}
+    tensors = {"token_embd.weight": ("Q6_K", (512, 1024)), "output.weight": ("Q6_K", (512, 1024))}
+    for i in range(3):
+        tensors[f"blk.{i}.ssm_in.weight"] = ("Q4_K", (512, 1024))
+    tensors["blk.3.attn_q.weight"] = ("Q4_K", (512, 2048))
+    write_arch_gguf(path, "qwen3next", keys, tensors)
+    raw = read_gguf_source(path)
+    assert raw.config["layer_types"] == ["linear_attention"] * 3 + ["full_attention"]
+    assert raw.config["linear_value_head_dim"] == 128 and raw.config["partial_rotary_factor"] == 0.25
+    code, out, err = run(capsys, "estimate", "--gguf", str(path), "--batch", "100", "--json")
+    assert code == 0, err
+    memory = json.loads(out)["memory_gib"]
+    assert memory["recurrent_state"] == pytest.approx(100 * 1_609_728 / GIB, abs=1e-4)
+    assert memory["kv_cache"] == pytest.approx(100 * (1_609_728 + 1_024 * 1200) / GIB, abs=1e-4)
