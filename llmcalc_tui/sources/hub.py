@@ -31,7 +31,7 @@ def _truthy(name: str) -> bool:
 
 
 def _endpoint() -> str | None:
-    return os.environ.get("HF_ENDPOINT") or None
+    return (os.environ.get("HF_ENDPOINT") or "").rstrip("/") or None
 
 
 def _cache_dir() -> str | None:

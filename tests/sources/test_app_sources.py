@@ -19,8 +19,8 @@ from .test_machine import MIB, fake_nvml
 SIZE = (100, 32)
 
 
-async def settle(pilot, done, tries: int = 100) -> None:
-    """Let workers in threads finish: pause until `done()` holds (or give up after ~5 s)."""
+async def settle(pilot, done, tries: int = 300) -> None:
+    """Let workers in threads finish: pause until `done()` holds (or give up after ~15 s)."""
     for _ in range(tries):
         if done():
             return
