@@ -146,7 +146,9 @@ async def test_nothing_detected_changes_nothing_and_says_nothing(monkeypatch):
     try:
         async with app.run_test(size=SIZE) as pilot:
             screen = main_screen(app)
-            await pilot.pause(0.3)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert machine.detect.cache_info().currsize == 1  # detection ran, and found nothing
             assert screen.state.scenario.hardware == "h100-sxm"
             assert "local" not in screen.catalog.hardware
             assert not list(app._notifications)
@@ -165,7 +167,9 @@ async def test_a_scenario_opened_at_start_keeps_its_hardware(monkeypatch):
     app = make_app(theme="llmcalc-dark", remember_ui_state=False, detect_hardware=True, scenario_name="mine")
     try:
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause(0.3)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert main_screen(app).state.loaded_name == "mine"
             assert main_screen(app).state.scenario.hardware == "a100-80gb-sxm"
     finally:
         machine.detect.cache_clear()
