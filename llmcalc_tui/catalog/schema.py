@@ -238,6 +238,11 @@ class ModelSpec(Entry):
     """Exact published nn.Parameter count the derived total is checked against."""
     published_active_params: int | None = Field(default=None, gt=0)
 
+    def __hash__(self) -> int:
+        # The core memoises per model (lru_cache); hashing every field and layer type on each lookup cost a
+        # fifth of a grid. Equal models share these fields, so the hash stays consistent with ==.
+        return hash((self.id, self.hidden_size, self.num_layers, self.vocab_size, len(self.layers)))
+
     @property
     def is_moe(self) -> bool:
         return self.num_experts > 0
@@ -285,13 +290,22 @@ class ModelSpec(Entry):
 
 
 def _derive_flat_fields(data: dict) -> dict:
-    """Fill the flat shorthand fields from `layers` so code that reads them keeps working."""
-    given = [name for name in _DERIVED_FROM_LAYERS if data.get(name) not in (None, 0)]
-    if given:
-        raise ValueError(f"with layers, do not set {', '.join(given)}: they are derived from the layer types")
+    """Fill the flat shorthand fields from `layers` so code that reads them keeps working.
+
+    The layer types are authoritative: the shape fields are recomputed from them (a dumped entry, which
+    carries both, loads back unchanged); a given layer or MoE-layer count that disagrees is an error.
+    """
+    given = {name: data.pop(name) for name in _DERIVED_FROM_LAYERS if name in data}
     layers = [lt if isinstance(lt, LayerType) else LayerType.model_validate(lt) for lt in data["layers"]]
     data["layers"] = tuple(layers)
-    data["num_layers"] = sum(lt.count for lt in layers)
+    counts = {
+        "num_layers": sum(lt.count for lt in layers),
+        "moe_layers": sum(lt.count for lt in layers if lt.mlp in ("moe", "dense_moe")),
+    }
+    for name, derived in counts.items():
+        if given.get(name) not in (None, 0, derived):
+            raise ValueError(f"{name} = {given[name]} disagrees with the layer types ({derived})")
+    data.update(counts)
     attn = next((lt for lt in layers if lt.attention in SOFTMAX_KINDS + LATENT_KINDS), None)
     if attn is not None:
         data["num_attention_heads"] = attn.num_attention_heads
@@ -308,9 +322,10 @@ def _derive_flat_fields(data: dict) -> dict:
     if windowed:
         data["sliding_window"] = min(lt.window or 0 for lt in windowed)
         data["sliding_window_layers"] = sum(lt.count for lt in windowed)
-    data["moe_layers"] = sum(lt.count for lt in layers if lt.mlp in ("moe", "dense_moe"))
     dense = next((lt for lt in layers if lt.mlp in ("dense", "dense_moe")), None)
     data["intermediate_size"] = dense.intermediate_size if dense else data.get("expert_intermediate_size") or 1
+    if given.get("dense_intermediate_size") and dense:
+        data["dense_intermediate_size"] = dense.intermediate_size
     return data
 
 

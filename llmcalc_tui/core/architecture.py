@@ -400,11 +400,36 @@ def recurrent_state_bytes(
     model: ModelSpec, conv_bytes: float = CONV_STATE_BYTES, state_bytes: float = RECURRENT_STATE_BYTES
 ) -> float:
     """Fixed state of one sequence in the linear-attention and state-space layers, whatever its length."""
+    if conv_bytes == CONV_STATE_BYTES and state_bytes == RECURRENT_STATE_BYTES:
+        return _default_state_bytes(model)
+    return _state_bytes(model, conv_bytes, state_bytes)
+
+
+def _state_bytes(model: ModelSpec, conv_bytes: float, state_bytes: float) -> float:
     total = 0.0
     for lt in model.layers:
         conv, state = recurrent_state_values(lt)
         total += lt.count * (conv * conv_bytes + state * state_bytes)
     return total
+
+
+@lru_cache(maxsize=4096)
+def _default_state_bytes(model: ModelSpec) -> float:
+    return _state_bytes(model, CONV_STATE_BYTES, RECURRENT_STATE_BYTES)
+
+
+@lru_cache(maxsize=4096)
+def _cache_terms(model: ModelSpec) -> tuple[tuple[int, int, int, int, bool, int], ...]:
+    """Per caching layer type: (layers, values per token, indexer bytes per token, window or 0, latent?, KV heads)."""
+    terms = []
+    for lt in model.layers:
+        values = cached_values_per_token(lt)
+        if not values:
+            continue
+        window = lt.window if lt.window and lt.attention in ("sliding", "chunked") else 0
+        terms.append((lt.count, values, indexer_bytes_per_token(lt), window, lt.attention in LATENT_KINDS,
+                      lt.num_key_value_heads))
+    return tuple(terms)
 
 
 def kv_cache_bytes(
@@ -418,13 +443,14 @@ def kv_cache_bytes(
     linear-attention and state-space layers is included unless include_state is False.
     """
     total = 0.0
-    for lt in model.layers:
-        per_token = cached_values_per_token(lt) * bytes_per_value + indexer_bytes_per_token(lt)
-        if per_token:
-            tokens = _cached_tokens(lt, context_tokens, windowed)
-            total += lt.count * per_token * _replication(lt, tp) * tokens
+    for count, values, indexer, window, latent, kv_heads in _cache_terms(model):
+        tokens = min(context_tokens, window) if windowed and window else context_tokens
+        per_token = values * bytes_per_value + indexer
+        if tp > 1 and (latent or tp > kv_heads):
+            per_token *= tp if latent else tp / kv_heads
+        total += count * per_token * tokens
     if include_state:
-        total += recurrent_state_bytes(model)
+        total += _default_state_bytes(model)
     return total
 
 

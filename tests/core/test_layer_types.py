@@ -103,9 +103,21 @@ def test_layered_entries_derive_the_flat_fields():
     assert arch.param_breakdown(m).total == 123_840
 
 
-def test_layered_entries_refuse_conflicting_flat_fields():
-    with pytest.raises(ValidationError, match="derived from the layer types"):
-        ModelSpec.model_validate(_layered(num_layers=3))
+def test_layered_entries_refuse_a_conflicting_layer_count():
+    with pytest.raises(ValidationError, match="num_layers = 4 disagrees with the layer types"):
+        ModelSpec.model_validate(_layered(num_layers=4))
+    assert ModelSpec.model_validate(_layered(num_layers=3)).num_layers == 3
+
+
+@pytest.mark.parametrize("model_id", sorted(CATALOG.models))
+def test_every_catalog_model_survives_a_dump_and_reload(model_id):
+    # A dumped entry carries both the layer types and the flat fields derived from them (user catalogs,
+    # imports): it must load back with the same sizes.
+    model = CATALOG.models[model_id]
+    again = ModelSpec.model_validate(model.model_dump(mode="json"))
+    assert again.layers == model.layers
+    assert arch.param_breakdown(again) == arch.param_breakdown(model)
+    assert arch.kv_cache_bytes(again, 50_000, 2) == arch.kv_cache_bytes(model, 50_000, 2)
 
 
 @pytest.mark.parametrize(
