@@ -113,6 +113,21 @@ def _saved_sources(args: argparse.Namespace, catalog: Catalog) -> Catalog:
 
     names = [getattr(args, "base", None), getattr(args, "name", None), *(getattr(args, "names", None) or [])]
     store = ScenarioStore()
+    if getattr(args, "scenarios_command", None) == "list":
+        # Listing reads files on disk only: local sources (config.json, GGUF) resolve, Hub ones need a command
+        # that names them (show, compare, export) or an import.
+        try:
+            entries = store.list()
+        except ScenarioStoreError:
+            entries = []
+        for entry in entries:
+            model = entry.saved.scenario.model if entry.saved is not None else ""
+            if model.startswith(("config:", "gguf:")):
+                try:
+                    catalog = catalog_for(entry.saved.scenario, catalog)  # type: ignore[union-attr]
+                except SourceError:
+                    continue
+        return catalog
     for name in filter(None, names):
         try:
             scenario = store.load(name).scenario

@@ -279,3 +279,15 @@ def test_qwen3_next_gguf_gated_deltanet_state(tmp_path, capsys):
     memory = json.loads(out)["memory_gib"]
     assert memory["recurrent_state"] == pytest.approx(100 * 1_609_728 / GIB, abs=1e-4)
     assert memory["kv_cache"] == pytest.approx(100 * (1_609_728 + 1_024 * 1200) / GIB, abs=1e-4)
+
+
+def test_scenarios_store_a_gguf_source_and_list_show_it_resolved(tiny, capsys):
+    code, _, err = run(capsys, "scenarios", "save", "tiny local", "--gguf", str(tiny), "--hardware", "rtx-4090")
+    assert code == 0, err
+    code, out, err = run(capsys, "scenarios", "list", "--json")
+    assert code == 0, err
+    [entry] = json.loads(out)
+    assert entry["inputs"]["model"] == f"gguf:{tiny}" and entry["unknown_ids"] == {}
+    code, out, err = run(capsys, "scenarios", "show", "tiny local", "--json")
+    assert code == 0, err
+    assert json.loads(out)["model"]["params_total"] == TINY_PARAMS
