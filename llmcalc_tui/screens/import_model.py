@@ -166,7 +166,7 @@ def open_import(screen: SourceHost, text: str = "") -> None:
         if model_id is None or prompt.imported_catalog is None:
             return
         _select_model(screen, prompt.imported_catalog, model_id)
-        screen.notify(f"Imported {model_id}; it is in the model list from now on", timeout=6)  # type: ignore[attr-defined]
+        screen.notify(f"Imported {model_id}; it is in the model list from now on", timeout=6, markup=False)  # type: ignore[attr-defined]
 
     screen.app.push_screen(prompt, done)  # type: ignore[attr-defined]
 
@@ -177,13 +177,13 @@ def resolve_model_field(screen: SourceHost, text: str) -> None:
 
     app = screen.app  # type: ignore[attr-defined]
     catalog = screen.catalog
-    screen.notify(f"Reading {text} …", timeout=3)  # type: ignore[attr-defined]
+    screen.notify(f"Reading {text} …", timeout=3, markup=False)  # type: ignore[attr-defined]
 
     def finish(new_catalog: Catalog, stored: str) -> None:
         _select_model(screen, new_catalog, stored)
 
     def fail(message: str) -> None:
-        screen.notify(message, severity="error", timeout=10)  # type: ignore[attr-defined]
+        screen.notify(message, severity="error", timeout=10, markup=False)  # type: ignore[attr-defined]
 
     def work() -> None:
         try:
@@ -206,13 +206,13 @@ def reopen_with_source(screen: SourceHost, name: str, source: str) -> None:
 
     app = screen.app  # type: ignore[attr-defined]
     catalog = screen.catalog
-    screen.notify(f"Reading {source} …", timeout=3)  # type: ignore[attr-defined]
+    screen.notify(f"Reading {source} …", timeout=3, markup=False)  # type: ignore[attr-defined]
 
     def finish(new_catalog: Catalog | None, problem: str | None) -> None:
         if new_catalog is not None:
             _share_catalog(screen, new_catalog)
         if problem:
-            screen.notify(problem, severity="error", timeout=10)  # type: ignore[attr-defined]
+            screen.notify(problem, severity="error", timeout=10, markup=False)  # type: ignore[attr-defined]
         screen.open_named(name, read_sources=False)  # type: ignore[attr-defined]
 
     def work() -> None:
@@ -241,7 +241,7 @@ def preselect_local_hardware(screen: SourceHost, untouched: callable) -> None:  
             return
         _share_catalog(screen, catalog)
         screen.edit({"hardware": "local", **({"gpus": str(count)} if count > 1 else {})})  # type: ignore[attr-defined]
-        screen.notify(f"This machine: {name} (hardware: local)", timeout=6)  # type: ignore[attr-defined]
+        screen.notify(f"This machine: {name} (hardware: local)", timeout=6, markup=False)  # type: ignore[attr-defined]
 
     def work() -> None:
         try:

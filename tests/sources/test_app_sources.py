@@ -195,3 +195,21 @@ async def test_a_saved_scenario_with_a_source_model_reopens(tmp_path):
         assert "model" in screen.state.errors  # marked, the rest of the scenario opened
         assert screen.state.scenario.hardware == "rtx-4090"
         assert any("no such file or folder" in n.message for n in app._notifications)
+
+
+async def test_typed_text_is_never_markup(tmp_path):
+    """A path with markup-like brackets is shown as typed; an unbalanced closing tag must not crash the app."""
+    app = make_app(theme="llmcalc-dark", remember_ui_state=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = main_screen(app)
+        field = screen.query_one("#field-model", Input)
+        field.focus()
+        field.value = str(tmp_path / "[/]odd[bold].gguf")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot, lambda: any(n.severity == "error" for n in app._notifications))
+        await pilot.pause(0.2)  # let the toasts render
+        errors = [n for n in app._notifications if n.severity == "error"]
+        assert errors and "[/]odd[bold].gguf: no such file or folder" in errors[0].message
+        assert all(n.markup is False for n in app._notifications)
+        assert app.is_running and isinstance(app.screen, MainScreen)
