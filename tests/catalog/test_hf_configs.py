@@ -338,6 +338,47 @@ def test_fp8_checkpoint_and_modules_kept_at_16_bits() -> None:
     assert arch.param_breakdown(m).total == 228_689_764_864
 
 
+def test_fp8_block_checkpoint_keeps_the_architecture() -> None:
+    m = convert("qwen3-32b-fp8")
+    assert m.native_dtype == "fp8" and "128x128 blocks" in m.notes
+    assert arch.param_breakdown(m).total == 32_762_123_264  # Qwen3-32B's exact count (models.md §5)
+
+
+def test_modelopt_nvfp4_checkpoint() -> None:
+    m = convert("qwen3.6-27b-nvfp4")
+    assert m.native_dtype == "nvfp4" and "NVFP4" in m.notes
+    assert arch.kv_bytes_per_token(m, BF16) == 65_536  # the Qwen3.5-27B layout: 16 full-attention layers
+
+
+@pytest.mark.parametrize(
+    "quant, fmt, note",
+    [
+        ({"quant_method": "awq", "bits": 4, "group_size": 128}, "awq-int4", "AWQ 4-bit checkpoint, group size 128"),
+        ({"quant_method": "gptq", "bits": 4, "group_size": 32}, "gptq-int4", "GPTQ 4-bit checkpoint, group size 32"),
+    ],
+)
+def test_awq_and_gptq_bits_and_group_size(quant: dict, fmt: str, note: str) -> None:
+    # Qwen3-32B's real config with the quantization_config an AWQ/GPTQ export adds.
+    cfg = {**config("qwen3-32b"), "quantization_config": quant}
+    m = model_from_hf_config(cfg, model_id="x", source="test config", as_of=AS_OF)
+    assert m.native_dtype == fmt and note in m.notes
+
+
+@pytest.mark.parametrize(
+    "quant, field",
+    [
+        ({"quant_method": "gptq", "bits": 8, "group_size": 128}, "quantization_config.bits"),
+        ({"quant_method": "compressed-tensors", "config_groups": {"g": {"weights": {"type": "int", "num_bits": 2}}}},
+         "quantization_config.config_groups"),
+    ],
+)
+def test_quantizations_not_sized_are_refused(quant: dict, field: str) -> None:
+    with pytest.raises(UnsupportedConfig) as err:
+        model_from_hf_config({**config("qwen3-32b"), "quantization_config": quant}, model_id="x",
+                             source="test config", as_of=AS_OF)
+    assert err.value.field == field
+
+
 def test_compressed_tensors_int4_experts() -> None:
     m = convert("kimi-k2.5")
     assert m.native_dtype == "int4"
