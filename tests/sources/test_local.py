@@ -129,3 +129,8 @@ def test_missing_shards_in_an_index_are_reported(tmp_path):
         folder_checkpoint_bytes(folder)
     (folder / "model-00001-of-00002.safetensors").unlink()
     assert folder_checkpoint_bytes(folder) is None  # config and index only: sized from the config
+
+
+def test_control_characters_in_a_path_are_escaped(capsys, tmp_path):
+    code, _, err = run(capsys, "estimate", "--gguf", str(tmp_path / "evil\x1b[31mred.gguf"))
+    assert code == 2 and "\x1b" not in err and "\\x1b[31mred.gguf" in err
