@@ -469,7 +469,10 @@ def _explain(
             f"{engine.prefill_compute_efficiency * backend_factor(engine, hw):.0%} of the "
             f"{perf.precision} peak in prefill",
             f"weights {wfmt.name}: {wb.total / GIB:.2f} GiB"
-            + (" (MoE: all experts resident, only routed experts read per token)" if model.is_moe else ""),
+            + (" (MoE: all experts resident, only routed experts read per token)" if model.is_moe else "")
+            + (f"; includes the vision tower, {wb.vision / GIB:.2f} GiB at 16 bits (loaded to serve images)"
+               if wb.vision else "")
+            + (" as stored in the checkpoint" if model.checkpoint_bytes and wfmt.id == model.native_dtype else ""),
             f"KV cache {kvfmt.name}: {arch.kv_bytes_per_token(model, bpv) / 1024:.1f} KiB/token at full context"
             + (f"; {model.sliding_window_layers} layers capped at the {model.sliding_window}-token window"
                if windowed and model.sliding_window_layers else "")

@@ -40,6 +40,14 @@ def test_report_table_shows_the_state_inside_the_kv_cache():
     assert "fixed state" not in estimate_table(est(model="llama-3.1-8b", hardware="h100-sxm"))
 
 
+def test_vision_tower_is_in_the_weights_and_said_so():
+    e = est(model="qwen3.5-27b", hardware="h100-sxm")
+    # 26,895,998,464 text parameters + 460,730,096 vision parameters, all bf16
+    assert e.memory.weights == (26_895_998_464 + 460_730_096) * 2
+    assert e.params_total == 26_895_998_464
+    assert any("includes the vision tower, 0.86 GiB" in text for text in e.assumptions)
+
+
 def test_attention_only_models_have_no_recurrent_state():
     e = est(model="llama-3.1-8b", hardware="h100-sxm")
     assert e.memory.recurrent_state == 0
