@@ -518,6 +518,20 @@ def model_from_hf_config(
     """A ModelSpec from a Hugging Face config.json (and, optionally, the bytes its safetensors store per dtype)."""
     if not isinstance(config, dict):
         raise UnsupportedConfig("config", "config.json is not a JSON object")
+    try:
+        return _convert(config, model_id, name, source, as_of, hf_repo, checkpoint_bytes)
+    except UnsupportedConfig:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as exc:
+        # A field of the wrong type or shape (a number where a list belongs, ...): refuse, never crash.
+        message = f"{type(exc).__name__}: {exc}".replace("\n", " ")
+        raise UnsupportedConfig("config", f"config.json has a field of an unexpected type or shape ({message})") from None
+
+
+def _convert(
+    config: dict, model_id: str, name: str | None, source: str, as_of: dt.date, hf_repo: str | None,
+    checkpoint_bytes: dict[str, int] | None,
+) -> ModelSpec:
     top_type = config.get("model_type")
     notes: list[str] = []
     cfg = config
@@ -546,7 +560,7 @@ def model_from_hf_config(
                 notes.append("audio tower not counted: its shape is not sized yet")
             break
     model_type = cfg.get("model_type")
-    if model_type not in FAMILIES:
+    if not isinstance(model_type, str) or model_type not in FAMILIES:
         raise UnsupportedConfig("model_type", f"architecture {model_type!r} is not supported yet (config.json model_type)")
     family, reader = FAMILIES[model_type]
     h = _int(cfg, "hidden_size")
@@ -562,8 +576,7 @@ def model_from_hf_config(
         "context_length": _int(cfg, "max_position_embeddings"),
         "tied_embeddings": bool(cfg.get("tie_word_embeddings", model_type in _TIED_BY_DEFAULT)),
     }
-    per_layer = reader(cfg, out)
-    out["layers"] = _group(per_layer)
+    out["layers"] = _group(reader(cfg, out))
     out["native_dtype"] = _weight_format(cfg, notes)
     out["vision_params"] = vision_params
     if not out.get("mtp_layers") and (cfg.get("use_mtp") or cfg.get("num_nextn_predict_layers")):

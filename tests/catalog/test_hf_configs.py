@@ -417,6 +417,22 @@ def test_unsupported_configs_name_the_field(change: dict, field: str) -> None:
     assert str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("model_id", [e["id"] for e in SOURCES["config"]])
+def test_wrong_types_are_refused_never_crash(model_id: str) -> None:
+    # Every top-level (and text_config) field in turn replaced by values of the wrong type.
+    original = config(model_id)
+    text_key = "text_config" if isinstance(original.get("text_config"), dict) else None
+    fields = list((original[text_key] if text_key else original).keys())
+    for field in fields:
+        for bad in ("x", -3, [1, "a"], {"a": 1}, None, 1.5):
+            cfg = json.loads(json.dumps(original))
+            (cfg[text_key] if text_key else cfg)[field] = bad
+            try:
+                model_from_hf_config(cfg, model_id="x", source="test config", as_of=AS_OF)
+            except UnsupportedConfig as err:
+                assert err.field and "\n" not in str(err)
+
+
 def test_not_a_json_object_is_refused() -> None:
     with pytest.raises(UnsupportedConfig):
         model_from_hf_config([1, 2], model_id="x", source="test config", as_of=AS_OF)  # type: ignore[arg-type]
