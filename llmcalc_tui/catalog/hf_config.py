@@ -508,7 +508,22 @@ def _gemma4_vision(v: Config, text_hidden: int) -> int:
     return patch + layers * layer + h * text_hidden
 
 
-_VISION = {"qwen3_5": _qwen3_vl_vision, "qwen3_5_moe": _qwen3_vl_vision, "gemma4": _gemma4_vision}
+def _gemma3_siglip_vision(v: Config, text_hidden: int) -> int:
+    """Gemma 3 SigLIP tower (biased q/k/v/o and MLP, two LayerNorms a layer, learned positions) plus the
+    projector into the language model and its RMSNorm."""
+    if v.get("vision_use_head"):
+        raise KeyError("vision_use_head")
+    h, inter, layers = v["hidden_size"], v["intermediate_size"], v["num_hidden_layers"]
+    patch = v["num_channels"] * v["patch_size"] ** 2 * h + h
+    positions = (v["image_size"] // v["patch_size"]) ** 2 * h
+    layer = 4 * h + 4 * h * h + 4 * h + h * inter + inter + inter * h + h
+    return patch + positions + layers * layer + 2 * h + h * text_hidden + h
+
+
+_VISION = {
+    "qwen3_5": _qwen3_vl_vision, "qwen3_5_moe": _qwen3_vl_vision, "gemma4": _gemma4_vision,
+    "gemma3": _gemma3_siglip_vision,
+}
 
 
 def model_from_hf_config(

@@ -64,7 +64,7 @@ def test_generated_catalog_matches_the_configs() -> None:
 
 REQUIRED_2025 = [
     "qwen3-next-80b-a3b", "deepseek-v3.1", "qwen3.5-27b", "qwen3.5-35b-a3b", "deepseek-v3.2", "kimi-k2", "glm-5", "minimax-m2.5", "mimo-v2-flash",
-    "gemma-4-26b-a4b", "nemotron-h-56b", "nemotron-3-nano-30b-a3b", "smollm3-3b",
+    "gemma-4-26b-a4b", "medgemma-27b", "nemotron-h-56b", "nemotron-3-nano-30b-a3b", "smollm3-3b",
 ]
 
 
@@ -257,6 +257,25 @@ def test_gemma4_per_layer_head_dim_and_kv_heads() -> None:
     # At 262,144 tokens the sliding layers keep 1,024: 25*8192*1024 + 5*4096*262144 = 5,578,424,320;
     # one global shape for all 30 layers (what users report) would be 225,280 x 262,144 = 59,056,209,920.
     assert arch.kv_cache_bytes(m, 262_144, BF16) == 5_578_424_320
+
+
+def test_gemma3_per_layer_window_and_siglip_tower() -> None:
+    m = convert("medgemma-27b")  # the Gemma 3 27B architecture
+    assert {(lt.attention, lt.window, lt.head_dim, lt.count) for lt in m.layers} == {
+        ("sliding", 1024, 128, 52), ("full", None, 128, 10)}  # head_dim 128, not 5376/32 = 168
+    # Text: Gemma-3-27B's exact count (models.md §5); the flat catalog entry agrees.
+    assert arch.param_breakdown(m).total == 27_009_346_304
+    # SigLIP: 3*14^2*h + h + (896/14)^2*h + 27 x (4h + 4h^2 + 4h + h*4304 + 4304 + 4304*h + h) + 2h,
+    # projector 1152*5376 + its norm 1152 = 423,060,336 (models.md: 416,867,184 + 1152*H)
+    assert m.vision_params == 423_060_336
+    # The checkpoint's index publishes total_parameters 28,842,036,848: text + vision + the lm_head it stores
+    # untied (262208 x 5376).
+    assert 27_009_346_304 + 423_060_336 + 262_208 * 5376 == 28_842_036_848
+    # 16 KV heads x 256 values x 2 B = 8,192 B per token per layer. At 100,000 tokens the 52 sliding layers
+    # keep 1,024: 52*8192*1024 + 10*8192*100,000 = 8,628,207,616 B; all 62 layers at full context would be
+    # 50,790,400,000 (5.9x).
+    assert arch.kv_bytes_per_token(m, BF16) == 507_904
+    assert arch.kv_cache_bytes(m, 100_000, BF16) == 8_628_207_616
 
 
 def test_mimo_v2_k192_v128_and_own_kv_heads_per_type() -> None:
