@@ -604,7 +604,7 @@ def _convert(
         out["checkpoint_bytes"] = sum(checkpoint_bytes.values())
         out["checkpoint_note"] = "stored: " + ", ".join(
             f"{dtype} {size / 2**30:.2f} GiB" for dtype, size in sorted(checkpoint_bytes.items())
-        )
+        ) + ("; includes the multi-token-prediction layers it stores" if out.get("mtp_layers") else "")
     out["notes"] = "; ".join(notes)
     try:
         return ModelSpec.model_validate(out)
