@@ -38,7 +38,7 @@ def generated_catalog(directory: Path, count: int) -> None:
     """Copy the built-ins and add `count` synthetic models derived from real architectures."""
     for path in catalogs_dir().glob("*.toml"):
         (directory / path.name).write_bytes(path.read_bytes())
-    base = [m.model_dump(mode="json", exclude_none=True) for m in load_builtin().models.values()]
+    base = [m.model_dump(mode="json", exclude_none=True, exclude_defaults=True) for m in load_builtin().models.values()]
     models = []
     for i in range(count):
         entry = dict(base[i % len(base)])

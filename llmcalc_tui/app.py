@@ -48,6 +48,8 @@ class LlmCalcApp(App[int]):
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False, id="quit-anywhere", tooltip="Quit llmcalc"),
         Binding("ctrl+c", "help_quit", show=False, system=True),
+        Binding("ctrl+n", "import_model", "Import model", show=False, id="import-model",
+                tooltip="Import a model from the Hub, a config.json or a GGUF file"),
     ]
     COMMANDS = App.COMMANDS | {CatalogCommands, ScenarioCommands}
     ENABLE_COMMAND_PALETTE = True
@@ -65,6 +67,7 @@ class LlmCalcApp(App[int]):
         store: ScenarioStore | None = None,
         theme_dirs: list[Path] | None = None,
         remember_ui_state: bool = True,
+        detect_hardware: bool = False,
     ) -> None:
         super().__init__()
         self.catalog = catalog
@@ -88,6 +91,8 @@ class LlmCalcApp(App[int]):
         """Theme folders (None: built-in plus the user's)."""
         self.remember_ui_state = remember_ui_state
         """Whether theme and grid choices are written to ui_state.json."""
+        self.detect_hardware = detect_hardware
+        """Whether to look for this machine's GPU at start and preselect it (the real app; tests opt in)."""
         self.start_scenario = self._configured_scenario()
         """The scenario a fresh form and ctrl+r start from."""
         if not os.environ.get("TEXTUAL_ANIMATIONS"):
@@ -210,6 +215,15 @@ class LlmCalcApp(App[int]):
         if event.name == "llmcalc-export":
             self.notify(f"Export failed: {event.exception}", severity="error", timeout=12)
 
+    # ------------------------------------------------------------------ model sources
+
+    def action_import_model(self) -> None:
+        """Import a model from the Hub, a config.json or a GGUF file into the user catalog."""
+        if isinstance(self.screen, MainScreen):
+            from llmcalc_tui.screens.import_model import open_import
+
+            open_import(self.screen)
+
     # ------------------------------------------------------------------ palette
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -233,6 +247,8 @@ class LlmCalcApp(App[int]):
                                     lambda page=page: screen.action_show_page(page))
             yield SystemCommand("Pick model…", "Filterable list of open and API models",
                                 lambda: screen.open_picker("model"))
+            yield SystemCommand("Import model…", "From the Hub (ORG/NAME), a config.json or a GGUF file (ctrl+n)",
+                                self.action_import_model)
             yield SystemCommand("Pick hardware…", "Filterable list of hardware", lambda: screen.open_picker("hardware"))
             yield SystemCommand("Pick API model to compare…", "Filterable list of API models",
                                 lambda: screen.open_picker("api_model"))
@@ -259,6 +275,7 @@ def make_app(
     settings: Settings | None = None,
     catalog: Catalog | None = None,
     remember_ui_state: bool = True,
+    detect_hardware: bool = False,
 ) -> LlmCalcApp:
     """Build the app the way the CLI does: config, remembered UI state, catalogs, themes and scenarios."""
     settings_problems: list[str] = []
@@ -282,6 +299,7 @@ def make_app(
         theme=theme,
         scenario_name=scenario_name,
         remember_ui_state=remember_ui_state,
+        detect_hardware=detect_hardware,
     )
 
 
@@ -290,7 +308,7 @@ def run_app(scenario_name: str | None = None, theme: str | None = None) -> int:
     import sys
 
     try:
-        app = make_app(theme=theme, scenario_name=scenario_name)
+        app = make_app(theme=theme, scenario_name=scenario_name, detect_hardware=True)
     except CatalogError as exc:
         first = exc.problems[0] if exc.problems else exc
         print(f"llmcalc: error: built-in catalog is broken: {first}", file=sys.stderr)

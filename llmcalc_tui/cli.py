@@ -85,8 +85,13 @@ def identifier(name: str) -> Callable[[str], str]:
 
 def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = True) -> None:
     """The estimate options, shared by estimate, fit and scenarios save."""
+    from llmcalc_tui.sources.commands import add_source_options, model_text
+
     if with_model:
-        parser.add_argument("--model", "-m", required=True, type=identifier("--model"), help="model id or alias")
+        parser.add_argument("--model", "-m", type=model_text,
+                            help="model id or alias, hf:ORG/NAME[@REV], ORG/NAME, or a path (required unless "
+                                 "--model-config or --gguf is given)")
+    add_source_options(parser)
     parser.add_argument("--weights", type=identifier("--weights"), help="weight format (default: native dtype)")
     parser.add_argument("--kv-cache", type=identifier("--kv-cache"), help="KV-cache format (default fp16)")
     parser.add_argument("--hardware", type=identifier("--hardware"), help="hardware id (default h100-sxm)")
@@ -346,11 +351,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         gc.enable()  # the entry point starts with it off (see __main__); loading is the bulk of start-up
     from llmcalc_tui import cli_extra
+    from llmcalc_tui.sources import SourceError
+    from llmcalc_tui.sources import commands as source_commands
 
-    handler = COMMANDS.get(args.command) or cli_extra.COMMANDS[args.command]
+    handler = (source_commands.handler_for(args) or COMMANDS.get(args.command)
+               or cli_extra.COMMANDS[args.command])
     try:
+        # user catalogs (imported models), --model-config / --gguf / hf: sources and --hardware local
+        catalog = source_commands.prepare(args, catalog)
         return handler(args, catalog)
-    except (UsageError, ScenarioError) as exc:
+    except (UsageError, ScenarioError, SourceError) as exc:
         return fail(str(exc))
     except BrokenPipeError:
         return 0

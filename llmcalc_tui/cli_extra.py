@@ -17,6 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "llmcalc_tui.scenarios_cli",
         "llmcalc_tui.verify_cli",
         "llmcalc_tui.plan_cli",
+        "llmcalc_tui.sources.commands",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

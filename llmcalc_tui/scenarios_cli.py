@@ -20,6 +20,7 @@ from llmcalc_tui.cli import (
 from llmcalc_tui.core.estimate import Estimate, estimate
 from llmcalc_tui.core.scenario import Scenario, ScenarioError
 from llmcalc_tui.export import FORMATS, compare_rows, export_json_objects, export_scenarios
+from llmcalc_tui.sources.commands import model_text
 from llmcalc_tui.scenarios import (
     SavedScenario,
     ScenarioEntry,
@@ -47,7 +48,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
 
     p = actions.add_parser("save", help="save an estimate setup under a name (replaces that name; old version kept as .bak)")
     p.add_argument("name", help="display name; spaces, unicode and slashes are fine")
-    p.add_argument("--model", "-m", type=identifier("--model"), help="model id (required unless --from is given)")
+    p.add_argument("--model", "-m", type=model_text,
+                   help="model id or source (required unless --from, --model-config or --gguf is given)")
     add_workload_options(p, with_model=False)
     p.add_argument("--from", dest="base", metavar="NAME", help="start from this saved scenario's inputs")
     p.add_argument("--notes", help="free text saved with the scenario")

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from llmcalc_tui.sources.ref import looks_like_source
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.bands import attach_bands
 from llmcalc_tui.core.compat import GridRow, build_grid, split
@@ -132,6 +133,8 @@ def parse_field(name: str, raw: str) -> Any:
     if kind == "fraction":
         return _parse_float(name, text, percent=True)
     if kind == "id":
+        if name == "model" and text.isprintable() and looks_like_source(text):
+            return text  # a repo id or a path: case matters (resolved on enter, see screens/import_model.py)
         return _parse_id(name, text)
     if kind == "opt_id":
         return None if text.lower() in ("", "native", "default", "auto") else _parse_id(name, text)
@@ -339,6 +342,11 @@ def apply_edits(state: AppState, edits: Mapping[str, str], catalog: Catalog) -> 
     if all(state.raw.get(k) == v for k, v in edits.items()):
         return state
     return _recompute(state, {**state.raw, **edits}, catalog)
+
+
+def recompute(state: AppState, catalog: Catalog) -> AppState:
+    """The state estimated again from the same texts, after the catalog changed (a model source was read)."""
+    return _recompute(state, state.raw, catalog)
 
 
 def load_scenario(

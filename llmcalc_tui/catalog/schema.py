@@ -28,8 +28,136 @@ class Entry(BaseModel):
     """Free text: caveats, unverified values."""
 
 
+AttentionKind = Literal["full", "sliding", "chunked", "mla", "dsa", "linear", "mamba2", "none"]
+"""Token mixer of a layer type.
+
+full: softmax attention over the whole context; sliding: over the last `window` tokens; chunked: within
+`window`-token chunks (Llama 4); mla: DeepSeek multi-head latent attention (one latent per token);
+dsa: MLA plus DeepSeek sparse attention (an indexer key per token, attention reads the top-k tokens);
+linear: Gated DeltaNet linear attention (fixed state); mamba2: Mamba2 state-space mixer (fixed state);
+none: no mixer (Nemotron-H MLP-only blocks).
+"""
+MlpKind = Literal["dense", "moe", "dense_moe", "none"]
+"""dense_moe: a dense MLP and a routed MoE side by side in the same layer (Gemma 4)."""
+
+SOFTMAX_KINDS = ("full", "sliding", "chunked")
+LATENT_KINDS = ("mla", "dsa")
+STATE_KINDS = ("linear", "mamba2")
+
+
+class LayerType(BaseModel):
+    """One kind of decoder layer and how many layers of it the model has.
+
+    Every field is explicit: the architecture code reads a layer type and the model-wide fields
+    (hidden size, vocabulary, expert shapes) and nothing else.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: int = Field(gt=0)
+    attention: AttentionKind = "full"
+    window: int | None = Field(default=None, gt=0)
+    """Window (sliding) or chunk (chunked) size in tokens."""
+    nope: bool = False
+    """No positional encoding in this layer (SmolLM3, Llama 4 global layers): parsed, no effect on memory."""
+    num_attention_heads: int = Field(default=0, ge=0)
+    num_key_value_heads: int = Field(default=0, ge=0)
+    head_dim: int = Field(default=0, ge=0)
+    """Query/key width per head."""
+    v_head_dim: int = Field(default=0, ge=0)
+    """Value width per head (0: head_dim). MLA: the value width of the decompressed heads."""
+    k_eq_v: bool = False
+    """Values reuse the key projection (no v_proj; Gemma 4 global layers). The cache still holds both."""
+    output_gate: bool = False
+    """Gated attention: q_proj also produces a per-channel output gate (Qwen3-Next, Qwen3.5)."""
+    attention_bias: Literal["none", "qkv", "qkvo"] = "none"
+    qk_norm: bool = False
+    """Per-head q/k RMSNorm weights (2 x head_dim)."""
+    qk_norm_full_width: bool = False
+    """q/k RMSNorm over all heads at once (MiniMax-M2: heads x head_dim + kv_heads x head_dim weights)."""
+    attention_sinks: bool = False
+    """Learned per-head attention sink logits (gpt-oss, MiMo-V2)."""
+    # MLA / DSA
+    q_lora_rank: int = Field(default=0, ge=0)
+    kv_lora_rank: int = Field(default=0, ge=0)
+    qk_nope_head_dim: int = Field(default=0, ge=0)
+    qk_rope_head_dim: int = Field(default=0, ge=0)
+    index_n_heads: int = Field(default=0, ge=0)
+    index_head_dim: int = Field(default=0, ge=0)
+    """DSA indexer key width: cached per token per layer next to the latent."""
+    index_topk: int = Field(default=0, ge=0)
+    """Tokens the sparse attention reads per query (decode time, not cache size)."""
+    # Gated DeltaNet
+    linear_num_key_heads: int = Field(default=0, ge=0)
+    linear_num_value_heads: int = Field(default=0, ge=0)
+    linear_key_head_dim: int = Field(default=0, ge=0)
+    linear_value_head_dim: int = Field(default=0, ge=0)
+    # Mamba2
+    mamba_num_heads: int = Field(default=0, ge=0)
+    mamba_head_dim: int = Field(default=0, ge=0)
+    ssm_state_size: int = Field(default=0, ge=0)
+    mamba_groups: int = Field(default=0, ge=0)
+    mamba_proj_bias: bool = False
+    mamba_conv_bias: bool = True
+    conv_kernel: int = Field(default=0, ge=0)
+    """Short causal convolution of linear/Mamba2 layers; the state keeps its last kernel-1 inputs."""
+    # MLP
+    mlp: MlpKind = "dense"
+    intermediate_size: int = Field(default=0, ge=0)
+    """Dense MLP width (mlp = dense)."""
+    norms: int | None = Field(default=None, ge=0)
+    """Norm weights of width hidden_size in the layer (None: the model's norms_per_layer)."""
+
+    @property
+    def value_dim(self) -> int:
+        return self.v_head_dim or self.head_dim
+
+    @model_validator(mode="after")
+    def _check_shape(self) -> LayerType:
+        kind = self.attention
+        if kind in SOFTMAX_KINDS:
+            if not (self.num_attention_heads and self.num_key_value_heads and self.head_dim):
+                raise ValueError(f"{kind} attention needs num_attention_heads, num_key_value_heads and head_dim")
+            if self.num_attention_heads % self.num_key_value_heads:
+                raise ValueError("num_attention_heads must be a multiple of num_key_value_heads")
+            if kind != "full" and not self.window:
+                raise ValueError(f"{kind} attention needs a window")
+        if kind in LATENT_KINDS and not (
+            self.num_attention_heads and self.kv_lora_rank and self.qk_rope_head_dim and self.v_head_dim
+        ):
+            raise ValueError(f"{kind} attention needs num_attention_heads, kv_lora_rank, qk_rope_head_dim, v_head_dim")
+        if kind == "dsa" and not (self.index_n_heads and self.index_head_dim and self.index_topk):
+            raise ValueError("dsa attention needs index_n_heads, index_head_dim and index_topk")
+        if kind == "linear" and not (
+            self.linear_num_key_heads and self.linear_num_value_heads and self.linear_key_head_dim
+            and self.linear_value_head_dim and self.conv_kernel
+        ):
+            raise ValueError("linear attention needs the linear_* head counts and widths and conv_kernel")
+        if kind == "mamba2" and not (
+            self.mamba_num_heads and self.mamba_head_dim and self.ssm_state_size and self.mamba_groups
+            and self.conv_kernel
+        ):
+            raise ValueError("mamba2 needs mamba_num_heads, mamba_head_dim, ssm_state_size, mamba_groups, conv_kernel")
+        if self.mlp in ("dense", "dense_moe") and not self.intermediate_size:
+            raise ValueError("a dense MLP needs intermediate_size")
+        return self
+
+
+# Flat fields that describe one global layer shape; with `layers` given they are derived from it.
+_DERIVED_FROM_LAYERS = (
+    "num_layers", "num_attention_heads", "num_key_value_heads", "head_dim", "intermediate_size",
+    "sliding_window", "sliding_window_layers", "moe_layers", "dense_intermediate_size",
+    "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+)
+
+
 class ModelSpec(Entry):
-    """Architecture of an open-weight model; parameter counts are derived from it, never typed in."""
+    """Architecture of an open-weight model; parameter counts are derived from it, never typed in.
+
+    The layers are described by type (`layers`: attention kind, head shapes, window, MLP kind, count).
+    The flat fields (num_layers, num_attention_heads, sliding_window, moe_layers, ...) are a shorthand for
+    uniform models: without `layers` they expand into layer types; with `layers` they are derived from them.
+    """
 
     family: str
     aliases: tuple[str, ...] = ()
@@ -49,7 +177,7 @@ class ModelSpec(Entry):
     intermediate_size: int = Field(gt=0)
     """Dense MLP width (for all-MoE models: the expert width, unused for dense layers)."""
     mlp_type: Literal["gated", "plain"] = "gated"
-    """gated: 3 matrices (SwiGLU/GeGLU); plain: 2 matrices (GELU)."""
+    """gated: 3 matrices (SwiGLU/GeGLU); plain: 2 matrices (GELU, relu^2)."""
     vocab_size: int = Field(gt=0)
     tied_embeddings: bool = False
     norm_type: Literal["rmsnorm", "layernorm"] = "rmsnorm"
@@ -82,6 +210,10 @@ class ModelSpec(Entry):
     """Experts carry biases (gpt-oss: gate/up 2*I + down H per expert)."""
     router_score_correction_bias: bool = False
     """DeepSeek's e_score_correction_bias (one per routed expert)."""
+    router_scale: bool = False
+    """The router has a learned input scale (hidden) and a per-expert output scale (Gemma 4)."""
+    shared_expert_gate: bool = False
+    """A sigmoid gate (hidden -> 1) scales the shared expert (Qwen2-MoE, Qwen3-Next, Qwen3.5)."""
 
     # Multi-head latent attention (DeepSeek-V2/V3/R1)
     q_lora_rank: int = Field(default=0, ge=0)
@@ -90,9 +222,27 @@ class ModelSpec(Entry):
     qk_rope_head_dim: int = Field(default=0, ge=0)
     v_head_dim: int = Field(default=0, ge=0)
 
+    layers: tuple[LayerType, ...] = ()
+    """Layer types in order of first appearance; their counts sum to num_layers."""
+    mtp_layers: int = Field(default=0, ge=0)
+    """Multi-token-prediction layers (each a copy of the last layer type plus a 2H->H projection and 3 norms),
+    loaded only for speculative decoding: counted separately, not in the total."""
+    vision_params: int = Field(default=0, ge=0)
+    """Vision (and audio) tower parameters of a multimodal checkpoint, computed from its vision_config by
+    benchmarks/make_models_catalog.py; loaded by engines that serve images, kept at 16 bits, never in the total."""
+    checkpoint_bytes: int | None = Field(default=None, gt=0)
+    """Bytes the published checkpoint actually stores (safetensors header or GGUF file); used as the weight
+    size when the weight format is native_dtype."""
+    checkpoint_note: str = ""
+
     published_params: int | None = Field(default=None, gt=0)
     """Exact published nn.Parameter count the derived total is checked against."""
     published_active_params: int | None = Field(default=None, gt=0)
+
+    def __hash__(self) -> int:
+        # The core memoises per model (lru_cache); hashing every field and layer type on each lookup cost a
+        # fifth of a grid. Equal models share these fields, so the hash stays consistent with ==.
+        return hash((self.id, self.hidden_size, self.num_layers, self.vocab_size, len(self.layers)))
 
     @property
     def is_moe(self) -> bool:
@@ -106,19 +256,116 @@ class ModelSpec(Entry):
     def resolved_head_dim(self) -> int:
         return self.head_dim or self.hidden_size // self.num_attention_heads
 
+    @property
+    def has_recurrent_state(self) -> bool:
+        return any(lt.attention in STATE_KINDS for lt in self.layers)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _layers_or_flat(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        if data.get("layers"):
+            return _derive_flat_fields(dict(data))
+        return data
+
     @model_validator(mode="after")
     def _check_consistency(self) -> ModelSpec:
         if self.num_attention_heads % self.num_key_value_heads and not self.is_mla:
             raise ValueError("num_attention_heads must be a multiple of num_key_value_heads")
         if self.is_moe and not (self.experts_per_token and self.expert_intermediate_size and self.moe_layers):
             raise ValueError("an MoE model needs experts_per_token, expert_intermediate_size and moe_layers")
+        if self.moe_layers and not self.is_moe:
+            raise ValueError("MoE layers need num_experts")
         if self.moe_layers > self.num_layers:
             raise ValueError("moe_layers cannot exceed num_layers")
         if self.sliding_window_layers > self.num_layers:
             raise ValueError("sliding_window_layers cannot exceed num_layers")
         if self.sliding_window_layers and not self.sliding_window:
             raise ValueError("sliding_window_layers needs sliding_window")
+        if not self.layers:
+            object.__setattr__(self, "layers", _expand_flat(self))
+        elif sum(lt.count for lt in self.layers) != self.num_layers:
+            raise ValueError("the layer types' counts must sum to num_layers")
         return self
+
+
+def _derive_flat_fields(data: dict) -> dict:
+    """Fill the flat shorthand fields from `layers` so code that reads them keeps working.
+
+    The layer types are authoritative: the shape fields are recomputed from them (a dumped entry, which
+    carries both, loads back unchanged); a given layer or MoE-layer count that disagrees is an error.
+    """
+    given = {name: data.pop(name) for name in _DERIVED_FROM_LAYERS if name in data}
+    layers = [lt if isinstance(lt, LayerType) else LayerType.model_validate(lt) for lt in data["layers"]]
+    data["layers"] = tuple(layers)
+    counts = {
+        "num_layers": sum(lt.count for lt in layers),
+        "moe_layers": sum(lt.count for lt in layers if lt.mlp in ("moe", "dense_moe")),
+    }
+    for name, derived in counts.items():
+        if given.get(name) not in (None, 0, derived):
+            raise ValueError(f"{name} = {given[name]} disagrees with the layer types ({derived})")
+    data.update(counts)
+    attn = next((lt for lt in layers if lt.attention in SOFTMAX_KINDS + LATENT_KINDS), None)
+    if attn is not None:
+        data["num_attention_heads"] = attn.num_attention_heads
+        data["num_key_value_heads"] = attn.num_key_value_heads or attn.num_attention_heads
+        if attn.attention in SOFTMAX_KINDS:
+            data["head_dim"] = attn.head_dim
+        else:
+            for name in ("q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+                data[name] = getattr(attn, name)
+    else:  # attention-free: a placeholder shape that nothing reads
+        data["num_attention_heads"] = data["num_key_value_heads"] = 1
+        data["head_dim"] = data["hidden_size"]
+    windowed = [lt for lt in layers if lt.attention in ("sliding", "chunked")]
+    if windowed:
+        data["sliding_window"] = min(lt.window or 0 for lt in windowed)
+        data["sliding_window_layers"] = sum(lt.count for lt in windowed)
+    dense = next((lt for lt in layers if lt.mlp in ("dense", "dense_moe")), None)
+    data["intermediate_size"] = dense.intermediate_size if dense else data.get("expert_intermediate_size") or 1
+    if given.get("dense_intermediate_size") and dense:
+        data["dense_intermediate_size"] = dense.intermediate_size
+    return data
+
+
+def _expand_flat(model: ModelSpec) -> tuple[LayerType, ...]:
+    """Layer types equivalent to the flat shorthand (uniform layers, some windowed, some MoE)."""
+    common: dict = {"norms": model.norms_per_layer}
+    if model.is_mla:
+        common |= {
+            "attention": "mla", "num_attention_heads": model.num_attention_heads,
+            "q_lora_rank": model.q_lora_rank, "kv_lora_rank": model.kv_lora_rank,
+            "qk_nope_head_dim": model.qk_nope_head_dim, "qk_rope_head_dim": model.qk_rope_head_dim,
+            "v_head_dim": model.v_head_dim,
+        }
+    else:
+        common |= {
+            "num_attention_heads": model.num_attention_heads, "num_key_value_heads": model.num_key_value_heads,
+            "head_dim": model.resolved_head_dim, "attention_bias": model.attention_bias, "qk_norm": model.qk_norm,
+        }
+    common["attention_sinks"] = model.attention_sinks
+    dense_width = model.dense_intermediate_size or model.intermediate_size
+    windowed = model.sliding_window_layers if model.sliding_window else 0
+    moe = model.moe_layers
+    n = model.num_layers
+    # Which windowed layer is MoE does not change any sum, so pair them in blocks.
+    groups = {
+        ("sliding", "moe"): min(windowed, moe),
+        ("sliding", "dense"): windowed - min(windowed, moe),
+        ("full", "moe"): moe - min(windowed, moe),
+    }
+    groups[("full", "dense")] = n - sum(groups.values())
+    out = []
+    for (attention, mlp), count in groups.items():
+        if count <= 0:
+            continue
+        fields = dict(common)
+        if attention == "sliding":
+            fields |= {"attention": "sliding", "window": model.sliding_window}
+        out.append(LayerType(count=count, mlp=mlp, intermediate_size=dense_width if mlp == "dense" else 0, **fields))
+    return tuple(out)
 
 
 class ApiModelSpec(Entry):

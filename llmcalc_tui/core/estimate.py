@@ -36,6 +36,8 @@ class Memory:
     kv_pool_per_gpu: float
     budget_per_gpu: float
     """What the engine lets itself use of each GPU."""
+    recurrent_state: float = 0.0
+    """Fixed state of linear-attention / state-space layers, all sequences (part of kv_cache)."""
 
     @property
     def total(self) -> float:
@@ -128,6 +130,7 @@ class Estimate:
             "memory_gib": None if mem is None else {
                 "weights": gib(mem.weights),
                 "kv_cache": gib(mem.kv_cache),
+                "recurrent_state": gib(mem.recurrent_state),
                 "activations": gib(mem.activations),
                 "overhead": gib(mem.overhead),
                 "total": gib(mem.total),
@@ -302,23 +305,30 @@ def prefill_seconds(
 
 
 def max_context_for(model: ModelSpec, pool: float, batch: int, kv: FormatSpec, windowed: bool, tp: int, shards: int) -> int:
-    """Longest context whose KV cache for `batch` sequences fits in `pool` bytes per GPU."""
+    """Longest context whose cache (per-token cache plus fixed state) for `batch` sequences fits in `pool` bytes per GPU.
+
+    The cache of one sequence is a fixed state plus, per layer type, a slope that stops at its window:
+    walk the windows in order and solve the linear piece the budget ends in.
+    """
     if pool <= 0 or batch <= 0:
         return 0
     per_seq_budget = pool * shards / batch
     bpv = kv_bytes_per_value(kv)
-    one = arch.kv_cache_bytes(model, 1, bpv, windowed, tp)
-    window = model.sliding_window if windowed and model.sliding_window_layers else None
-    if window:
-        at_window = arch.kv_cache_bytes(model, window, bpv, windowed, tp)
-        if at_window <= per_seq_budget:
-            full_layers = model.num_layers - model.sliding_window_layers
-            if full_layers == 0:
-                return model.context_length
-            slope = one * full_layers / model.num_layers
-            tokens = window + (per_seq_budget - at_window) / slope
-            return int(min(tokens, model.context_length))
-    return int(min(per_seq_budget / one, model.context_length))
+    limit = model.context_length
+    if arch.kv_cache_bytes(model, 0, bpv, windowed, tp) > per_seq_budget:
+        return 0
+    if arch.kv_cache_bytes(model, limit, bpv, windowed, tp) <= per_seq_budget:
+        return limit
+    breaks = sorted({lt.window for lt in model.layers if windowed and lt.window and lt.window < limit})
+    start = 0
+    for end in [*breaks, limit]:
+        at_end = arch.kv_cache_bytes(model, end, bpv, windowed, tp)
+        if at_end > per_seq_budget:
+            at_start = arch.kv_cache_bytes(model, start, bpv, windowed, tp)
+            slope = (at_end - at_start) / (end - start)
+            return int(min(start + (per_seq_budget - at_start) / slope, limit))
+        start = end
+    return limit
 
 
 # ----------------------------------------------------------------------------- estimate
@@ -391,6 +401,7 @@ def _estimate_self_hosted(r: Resolved, explain: bool = True) -> Estimate:
         capacity_per_gpu=capacity,
         kv_pool_per_gpu=pool,
         budget_per_gpu=budget,
+        recurrent_state=arch.recurrent_state_bytes(model) * batch,
     )
 
     perf = perf_profile(engine, hw, wfmt, model)
@@ -458,10 +469,15 @@ def _explain(
             f"{engine.prefill_compute_efficiency * backend_factor(engine, hw):.0%} of the "
             f"{perf.precision} peak in prefill",
             f"weights {wfmt.name}: {wb.total / GIB:.2f} GiB"
-            + (" (MoE: all experts resident, only routed experts read per token)" if model.is_moe else ""),
+            + (" (MoE: all experts resident, only routed experts read per token)" if model.is_moe else "")
+            + (f"; includes the vision tower, {wb.vision / GIB:.2f} GiB at 16 bits (loaded to serve images)"
+               if wb.vision else "")
+            + (" as stored in the checkpoint" if model.checkpoint_bytes and wfmt.id == model.native_dtype else ""),
             f"KV cache {kvfmt.name}: {arch.kv_bytes_per_token(model, bpv) / 1024:.1f} KiB/token at full context"
             + (f"; {model.sliding_window_layers} layers capped at the {model.sliding_window}-token window"
-               if windowed and model.sliding_window_layers else ""),
+               if windowed and model.sliding_window_layers else "")
+            + (f"; plus {arch.recurrent_state_bytes(model) / 2**20:.1f} MiB fixed state per sequence"
+               f" (fp32 recurrent state)" if model.has_recurrent_state else ""),
             f"memory budget per GPU {budget / GIB:.1f} GiB = {engine.kv_memory_fraction:.0%} of "
             f"{capacity / GIB:.1f} GiB usable"
             + (f" ({hw.usable_memory_fraction:.0%} of unified memory)" if hw.usable_memory_fraction < 1 else ""),

@@ -49,6 +49,7 @@ def estimate_table(est: Estimate) -> str:
         lines.append(table(
             ["", "GiB"],
             [["weights", f"{m.weights / GIB:,.2f}"], ["KV cache", f"{m.kv_cache / GIB:,.2f}"],
+             *([["  of which fixed state", f"{m.recurrent_state / GIB:,.2f}"]] if m.recurrent_state else []),
              ["activations", f"{m.activations / GIB:,.2f}"], ["overhead", f"{m.overhead / GIB:,.2f}"],
              ["total", f"{m.total / GIB:,.2f}"],
              ["per GPU / capacity", f"{m.per_gpu / GIB:,.2f} / {m.capacity_per_gpu / GIB:,.2f}"],

@@ -20,10 +20,12 @@ from llmcalc_tui.core.scenario import Scenario
 from llmcalc_tui.export import export_scenarios
 from llmcalc_tui.messages import FieldEdited, HardwareChosen, PickRequested
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError, unknown_ids
+from llmcalc_tui.sources.ref import looks_like_source
 from llmcalc_tui.screens.compare import Candidate, CompareScreen
 from llmcalc_tui.screens.confirm import ConfirmScreen
 from llmcalc_tui.screens.export import ExportScreen
 from llmcalc_tui.screens.help import HelpScreen
+from llmcalc_tui.screens.import_model import preselect_local_hardware, reopen_with_source, resolve_model_field
 from llmcalc_tui.screens.open_scenario import OpenScenarioScreen
 from llmcalc_tui.screens.pick import PickScreen
 from llmcalc_tui.screens.save_scenario import NameChoice, SaveScenarioScreen
@@ -190,6 +192,24 @@ class MainScreen(Screen[None]):
         self.query_one("#field-model").focus()
         if self.open_on_start:
             self.open_named(self.open_on_start)
+        self._preselect_local_hardware()
+
+    def _preselect_local_hardware(self) -> None:
+        """This machine's GPU as the hardware, found in a thread, unless a scenario or config.toml chose one."""
+        app = self.app
+        settings = getattr(app, "settings", None)
+        if not getattr(app, "detect_hardware", False) or self.open_on_start:
+            return
+        if settings is not None and "hardware" in settings.scenario:
+            return
+        assert self.state is not None
+        start_hardware = self.state.scenario.hardware
+
+        def untouched() -> bool:
+            state = self.state
+            return state is not None and state.scenario.hardware == start_hardware and state.loaded_name is None
+
+        preselect_local_hardware(self, untouched)
 
     # ------------------------------------------------------------------ state
 
@@ -246,6 +266,9 @@ class MainScreen(Screen[None]):
     @on(PickRequested)
     def _pick_requested(self, message: PickRequested) -> None:
         message.stop()
+        if message.field == "model" and looks_like_source(message.text):
+            resolve_model_field(self, message.text.strip())  # hf:org/name, a path: read it in a thread
+            return
         self.open_picker(message.field, message.text)
 
     def open_picker(self, field: str, text: str = "") -> None:
@@ -417,14 +440,20 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(OpenScenarioScreen(self.store), done)
 
-    def open_named(self, name: str) -> bool:
-        """Load a saved scenario into the form; ids the catalog lacks are marked, the rest estimated."""
+    def open_named(self, name: str, read_sources: bool = True) -> bool:
+        """Load a saved scenario into the form; ids the catalog lacks are marked, the rest estimated.
+
+        A model saved as a source (hf:org/name, a path) is read first, in a thread, then the scenario opens.
+        """
         try:
             saved = self.store.load(name)
         except ScenarioStoreError as exc:
             self.notify(exc.message, severity="error")
             return False
         unknown = unknown_ids(saved.scenario, self.catalog)
+        if read_sources and "model" in unknown and looks_like_source(saved.scenario.model):
+            reopen_with_source(self, name, saved.scenario.model)
+            return True
         assert self.state is not None
         self.state = load_scenario(self.state, saved.scenario, self.catalog, saved.name, unknown)
         self.write_form(self.state.raw)

@@ -127,6 +127,9 @@ class MemoryBar(TextBlock):
         items: list[Text] = []
         for key, label, char in SEGMENTS:
             items.append(Text.assemble((f"{char} ", self._style(key)), f"{label} {parts[key] / GIB:,.1f}"))
+            if key == "kv" and mem.recurrent_state:
+                # Linear-attention / SSM layers: a fixed state per sequence inside the KV cache.
+                items[-1].append(f" (state {mem.recurrent_state / shards / GIB:,.1f})")
         free = max(0.0, capacity - used)
         items.append(Text.assemble((f"{FREE_CHAR} ", self._style("free")), f"free {free / GIB:,.1f}"))
         items.append(Text.assemble(("│ ", self._style("budget")),
