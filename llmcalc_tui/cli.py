@@ -6,7 +6,6 @@ import argparse
 import gc
 import json
 import math
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -14,6 +13,7 @@ from typing import NoReturn
 from llmcalc_tui import __version__
 from llmcalc_tui.catalog.loader import CatalogError, load_builtin
 from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.core.units import parse_count, parse_number
 from llmcalc_tui.core.scenario import MAX_BATCH, MAX_GPUS, MAX_TOKENS, Scenario, ScenarioError
 
 EXIT_USAGE = 2
@@ -30,18 +30,16 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-_ASCII_INT = re.compile(r"^[+]?[0-9][0-9_]*$")
-_ASCII_FLOAT = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-
-
 def int_in(name: str, low: int, high: int) -> Callable[[str], int]:
-    """argparse type: an ASCII whole number within [low, high]."""
+    """argparse type: a whole number within [low, high], in the shared syntax (1,000 / 1_000 / 32k / 1.5M)."""
 
     def parse(text: str) -> int:
-        text = text.strip()
-        if not _ASCII_INT.match(text):
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
-        value = int(text)
+        try:
+            value = parse_count(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number (such as 1000, 1,000, 32k or 1.5M), got {text.strip()!r}"
+            ) from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
         return value
@@ -50,16 +48,16 @@ def int_in(name: str, low: int, high: int) -> Callable[[str], int]:
 
 
 def float_in(name: str, low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
-    """argparse type: a finite ASCII number within the range."""
+    """argparse type: a finite number within the range, in the shared syntax."""
 
     def parse(text: str) -> float:
-        text = text.strip()
-        if not _ASCII_FLOAT.match(text):
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}")
-        value = float(text)
+        try:
+            value = parse_number(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text.strip()!r}") from None
         if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
             bound = f"above {low:g}" if low_open else f"at least {low:g}"
-            raise argparse.ArgumentTypeError(f"{name} must be {bound} and at most {high:g}, got {text}")
+            raise argparse.ArgumentTypeError(f"{name} must be {bound} and at most {high:g}, got {text.strip()}")
         return value
 
     return parse

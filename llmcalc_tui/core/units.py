@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from decimal import Decimal
 
 GIB = 2**30
 
@@ -56,3 +58,47 @@ def fmt_gib(n_bytes: float | None) -> str:
     if _bad(n_bytes):
         return "-"
     return f"{n_bytes / GIB:,.1f} GiB"
+
+
+# ----------------------------------------------------------------------------- reading numbers people type
+
+_NUMBER_TEXT = re.compile(
+    r"^(?P<sign>[+-]?)(?P<digits>[0-9]+(?:(?P<sep>[_,])[0-9]{3}(?:(?P=sep)[0-9]{3})*)?(?:\.[0-9]*)?|\.[0-9]+)"
+    r"(?:[eE](?P<exp>[+-]?[0-9]{1,3}))?(?P<suffix>[kKmMbB]?)$",
+    re.ASCII,
+)
+MAX_NUMBER = Decimal(10) ** 30
+"""Larger typed numbers are refused before they overflow a float (no field takes anything near this)."""
+SUFFIX_SCALE = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+"""Count suffixes people type: 32k = 32,000 tokens, 1.5M = 1,500,000 (decimal, as token counts are quoted)."""
+
+
+def _decimal(text: str) -> Decimal:
+    cleaned = text.strip()
+    match = _NUMBER_TEXT.match(cleaned)
+    if match is None:
+        raise ValueError(f"{text.strip()!r} is not a number (examples: 1000, 1,000, 1_000, 32k, 1.5M)")
+    digits = match.group("digits").replace(",", "").replace("_", "")
+    value = Decimal(digits)
+    if match.group("exp"):
+        value = value.scaleb(int(match.group("exp")))
+    value *= SUFFIX_SCALE[match.group("suffix").lower()]
+    if abs(value) > MAX_NUMBER:
+        raise ValueError(f"{text.strip()!r} is too large")
+    return -value if match.group("sign") == "-" else value
+
+
+def parse_number(text: str) -> float:
+    """`1,000`, `1_000`, `32k`, `1.5M`, `0.12`, `1e3` -> a finite float; ValueError for anything else.
+
+    The one parser the CLI and the app share. Thousands separators must group by three and not mix.
+    """
+    return float(_decimal(text))
+
+
+def parse_count(text: str) -> int:
+    """Like parse_number, for whole counts: `32k` -> 32000, `1.5M` -> 1500000; `1.5` is a ValueError."""
+    value = _decimal(text)
+    if value != value.to_integral_value():
+        raise ValueError(f"{text.strip()!r} is not a whole number")
+    return int(value)
