@@ -47,7 +47,7 @@ class Measurement(BaseModel):
     metric: Metric
     value: float
     scenario: Scenario
-    predict: Literal["default", "decode_total"] = "default"
+    predict: Literal["default", "decode_total", "ttft_batch"] = "default"
     notes: str = ""
     mapping_notes: str = ""
 
@@ -84,7 +84,9 @@ def predicted_value(m: Measurement, est: Estimate) -> float | None:
             return est.batch * 1000.0 / t.tpot_ms
         return t.output_tok_s_total
     if m.metric == "ttft_ms":
-        return t.ttft_ms
+        # Published TTFTs are a request's wait on a running server (MLPerf server) or, at batch 1, a plain
+        # prefill; both are ttft. A point that measured a whole batch's prefill asks for ttft_batch.
+        return t.ttft_batch_ms if m.predict == "ttft_batch" else t.ttft_ms
     if m.metric == "tpot_ms":
         return t.tpot_ms
     if mem is None:
@@ -102,7 +104,7 @@ def run(measurements: list[Measurement], catalog: Catalog) -> list[Result]:
         hw = catalog.hardware.get(m.scenario.hardware)
         kind = hw.kind if hw else "?"
         try:
-            est = estimate(m.scenario, catalog)
+            est = estimate(m.scenario, catalog, time_if_over=True)
         except ScenarioError as exc:
             results.append(Result(m, None, None, m.scenario.engine, kind, str(exc)))
             continue

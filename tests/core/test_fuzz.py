@@ -156,7 +156,8 @@ def test_bigger_batch_never_lowers_memory_or_step_time(setup, batch_a, batch_b, 
     if pair:
         small, large = pair
         assert_never_lower(small, large, ("kv_cache", "total"), ("ttft_ms", "tpot_ms"))
-        assert at_least(large.timing.output_tok_s_total, small.timing.output_tok_s_total * 0.999)
+        if small.fits and large.fits:  # a setup that does not fit has no speed (None)
+            assert at_least(large.timing.output_tok_s_total, small.timing.output_tok_s_total * 0.999)
 
 
 @settings(max_examples=150, deadline=None)
