@@ -9,6 +9,7 @@ from llmcalc_tui.catalog.schema import Catalog, EngineSpec, FormatSpec, Hardware
 from llmcalc_tui.core import architecture as arch
 from llmcalc_tui.core.fit import activation_bytes, gpus_needed, kv_bytes_per_value, nodes_for, plan
 from llmcalc_tui.core.scenario import Resolved, Scenario, hardware_keys, resolve
+from llmcalc_tui.core.units import fmt_money, fmt_sig
 
 GIB = 2**30
 HOURS_PER_YEAR = 8760
@@ -570,7 +571,7 @@ def _explain(
         assumptions.append(f"{r.replicas} data-parallel replicas of tp x pp = {shards} GPUs")
     if cost.replicas and cost.replicas > 1:
         assumptions.append(
-            f"{s.requests_per_minute:g} requests/min need {cost.replicas} copies of this setup; $/month counts "
+            f"{fmt_sig(s.requests_per_minute, strip=True)} requests/min need {cost.replicas} copies of this setup; $/month counts "
             "all of them, $/hour and $/1M are for one"
         )
     if not model.is_mla and r.tp > model.num_key_value_heads:
@@ -611,7 +612,7 @@ def setup_cost(kind: str, r: Resolved, hw: HardwareSpec, output_total: float, re
             return Cost(None, None, None, None, f"no cloud price for {hw.name}", "cloud")
         per_hour = rate * gpus
         busy = 1.0
-        basis = f"rented: {gpus} x ${rate:.2f}/GPU-hour"
+        basis = f"rented: {gpus} x {fmt_money(rate)}/GPU-hour"
     else:
         if hw.price_usd is None:
             return Cost(None, None, None, None, f"no purchase price for {hw.name}", "owned")
@@ -621,9 +622,9 @@ def setup_cost(kind: str, r: Resolved, hw: HardwareSpec, output_total: float, re
         energy = watts / 1000 * s.pue * s.electricity_usd_per_kwh * HOURS_PER_MONTH
         per_hour = gpus * (purchase + energy) / HOURS_PER_MONTH
         basis = (
-            f"owned: {gpus} x (${hw.price_usd:,.0f} over {s.lifetime_years:g} y = ${purchase:,.2f}/month"
-            f" + {busy:.0%} busy at {hw.power_w:.0f} W, idle at {hw.idle_watts:.0f} W, x PUE {s.pue:g}"
-            f" x ${s.electricity_usd_per_kwh:g}/kWh)"
+            f"owned: {gpus} x (${hw.price_usd:,.0f} over {fmt_sig(s.lifetime_years, strip=True)} y = {fmt_money(purchase)}/month"
+            f" + {busy:.0%} busy at {hw.power_w:.0f} W, idle at {hw.idle_watts:.0f} W, x PUE {fmt_sig(s.pue, strip=True)}"
+            f" x {fmt_money(s.electricity_usd_per_kwh)}/kWh)"
         )
     if output_total <= 0 or requests_per_hour <= 0:  # does not fit: no figures, only what they would rest on
         return Cost(None, None, None, None, basis, kind)
