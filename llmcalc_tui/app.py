@@ -46,7 +46,9 @@ class LlmCalcApp(App[int]):
     CSS_PATH = ["app.tcss", "screens/main.tcss"]
     TITLE = "llmcalc"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", show=False, id="quit-anywhere", tooltip="Quit llmcalc"),
+        # Priority, so it also works over modal screens (which see only the app's priority bindings).
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-anywhere",
+                tooltip="Quit llmcalc (asks once when there are unsaved changes)"),
         Binding("ctrl+c", "help_quit", show=False, system=True),
     ]
     COMMANDS = App.COMMANDS | {CatalogCommands, ScenarioCommands}
@@ -209,6 +211,16 @@ class LlmCalcApp(App[int]):
     def _delivery_failed(self, event: events.DeliveryFailed) -> None:
         if event.name == "llmcalc-export":
             self.notify(f"Export failed: {event.exception}", severity="error", timeout=12)
+
+    # ------------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        """ctrl+q anywhere: the main screen asks once when there are unsaved changes."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            self.exit()
+            return
+        main.action_request_quit()
 
     # ------------------------------------------------------------------ palette
 

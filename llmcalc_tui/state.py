@@ -7,8 +7,8 @@ comparison. Invalid input records a message for the field and keeps the last goo
 
 from __future__ import annotations
 
+import inspect
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -21,6 +21,7 @@ from llmcalc_tui.core.bands import attach_bands
 from llmcalc_tui.core.compat import GridRow, build_grid, split
 from llmcalc_tui.core.estimate import Estimate, estimate
 from llmcalc_tui.core.scenario import Scenario, ScenarioError
+from llmcalc_tui.core import units
 from llmcalc_tui.core.units import fmt_count
 
 FieldKind = Literal["int", "opt_int", "batch", "float", "opt_float", "fraction", "id", "opt_id", "deployment"]
@@ -48,7 +49,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("gpus", "GPUs", "int", "Number of devices"),
     FieldSpec("tp", "TP", "opt_int", "Tensor parallel; empty: GPUs / PP"),
     FieldSpec("pp", "PP", "int", "Pipeline-parallel stages"),
-    FieldSpec("engine", "Engine", "id", "Serving engine"),
+    FieldSpec("engine", "Engine", "opt_id", "Serving engine; auto: the usual one on the hardware"),
     FieldSpec("electricity_usd_per_kwh", "$/kWh", "float", "Electricity price (local)"),
     FieldSpec("utilisation", "Utilisation", "fraction", "Busy share, 0-1 or % (local)"),
     FieldSpec("lifetime_years", "Lifetime y", "float", "Years to spread the price (local)"),
@@ -65,9 +66,19 @@ GRID_INDEPENDENT = {"hardware": "h100-sxm", "gpus": 1, "tp": None, "pp": 1, "api
 DEFAULT_API_MODELS = ("gpt-4o", "gpt-4.1", "gpt-4o-mini")
 """API models compared against when the scenario names none (first one in the catalog wins)."""
 DEPLOYMENTS = ("auto", "local", "cloud", "api")
+GridBasis = Literal["cloud", "owned"]
+GRID_BASES: tuple[GridBasis, ...] = ("cloud", "owned")
+"""Cost bases the grid switches between; one basis prices every row so a column never mixes them."""
+BASIS_WORDS = {"cloud": "rented", "owned": "owned", "api": "API"}
+"""basis_kind -> the word the app shows."""
 
-_INT_RE = re.compile(r"^[0-9]+(?:[_,][0-9]{3})*$", re.ASCII)
-_FLOAT_RE = re.compile(r"^[+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$", re.ASCII)
+@dataclass(frozen=True, slots=True)
+class ApiListPrices:
+    """An API model's list prices in $ per 1M tokens, as the provider publishes them."""
+
+    input: float
+    output: float
+    cached_input: float | None
 
 
 class FieldError(ValueError):
@@ -82,12 +93,29 @@ class FieldError(ValueError):
 # ----------------------------------------------------------------------------- parsing
 
 
+def parse_number_text(text: str) -> float:
+    """A number in the syntax the CLI accepts too (`1,000`, `1_000`, `32k`, `1.5M`); ValueError if not."""
+    value = units.parse_number(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def parse_count_text(text: str) -> int:
+    """A non-negative whole number in the shared syntax (`32k` is 32,000); ValueError if not."""
+    value = units.parse_count(text)
+    if value < 0:
+        raise ValueError(f"{text!r} is not a whole number")
+    return value
+
+
 def _parse_int(name: str, text: str) -> int:
     if not text:
         raise FieldError(name, "required: a whole number")
-    if not text.isascii() or not _INT_RE.match(text):
-        raise FieldError(name, f"{text!r} is not a whole number")
-    return int(text.replace("_", "").replace(",", ""))
+    try:
+        return parse_count_text(text)
+    except (ValueError, TypeError, OverflowError):
+        raise FieldError(name, f"{text!r} is not a whole number (e.g. 4096, 4,096, 32k, 1.5M)") from None
 
 
 def _parse_float(name: str, text: str, percent: bool = False) -> float:
@@ -96,9 +124,10 @@ def _parse_float(name: str, text: str, percent: bool = False) -> float:
     scale = 1.0
     if percent and text.endswith("%"):
         text, scale = text[:-1].strip(), 0.01
-    if not text.isascii() or not _FLOAT_RE.match(text.replace(",", "")):
-        raise FieldError(name, f"{text!r} is not a number")
-    value = float(text.replace(",", "")) * scale
+    try:
+        value = parse_number_text(text) * scale
+    except (ValueError, TypeError, OverflowError):
+        raise FieldError(name, f"{text!r} is not a number") from None
     if not math.isfinite(value):
         raise FieldError(name, f"{text!r} is not a finite number")
     return value
@@ -107,9 +136,10 @@ def _parse_float(name: str, text: str, percent: bool = False) -> float:
 def _parse_id(name: str, text: str) -> str:
     if not text:
         raise FieldError(name, "required")
-    if not text.isascii() or not text.isprintable() or " " in text:
+    # Spaces and capitals pass: the core reads names and Hugging Face repos ("Llama 3.1 70B") as ids.
+    if not text.isascii() or not text.isprintable():
         raise FieldError(name, f"{text!r} is not a catalog id")
-    return text.lower()
+    return " ".join(text.lower().split())
 
 
 def parse_field(name: str, raw: str) -> Any:
@@ -149,7 +179,7 @@ def format_field(name: str, scenario: Scenario) -> str:
     """The text a field shows for a scenario value (the inverse of parse_field)."""
     value = getattr(scenario, name)
     if value is None:
-        return "auto" if name == "deployment" else ""
+        return "auto" if name in ("deployment", "engine") else ""
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -200,11 +230,15 @@ class AppState:
     estimate: Estimate | None = None
     """Results of `scenario`."""
     grid: tuple[GridRow, ...] = ()
-    """Hardware grid of `scenario`'s workload."""
+    """Hardware grid of `scenario`'s workload, every row priced on `grid_basis`."""
+    grid_basis: GridBasis = "cloud"
+    """How the grid prices every row: rented (cloud $/GPU-hour) or owned (purchase + electricity)."""
     api_estimate: Estimate | None = None
     """The same workload on the compared API model."""
     api_error: str | None = None
     """Why the API side could not be estimated."""
+    api_prices: ApiListPrices | None = None
+    """The compared API model's list prices."""
     baseline: Scenario | None = None
     """The scenario as loaded or last saved; `dirty` compares against it."""
     loaded_name: str | None = None
@@ -251,6 +285,14 @@ def api_scenario(scenario: Scenario, catalog: Catalog) -> Scenario | None:
     )
 
 
+def api_list_prices(model_id: str | None, catalog: Catalog) -> ApiListPrices | None:
+    """The list prices of an API model (None when it is not an API model of the catalog)."""
+    spec = catalog.api_models.get(model_id) if model_id else None
+    if spec is None:
+        return None
+    return ApiListPrices(spec.input_usd_per_1m, spec.output_usd_per_1m, spec.cached_input_usd_per_1m)
+
+
 def _api_side(scenario: Scenario, catalog: Catalog) -> tuple[Estimate | None, str | None]:
     api = api_scenario(scenario, catalog)
     if api is None:
@@ -265,13 +307,47 @@ def _grid_key(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update=GRID_INDEPENDENT)
 
 
-def _grid_for(scenario: Scenario, previous: AppState | None, catalog: Catalog) -> tuple[GridRow, ...]:
-    if previous is not None and previous.estimate is not None and _grid_key(previous.scenario) == _grid_key(scenario):
-        return previous.grid
+def _grid_takes_basis() -> bool:
     try:
-        return tuple(build_grid(scenario, catalog))
+        return "basis" in inspect.signature(build_grid).parameters
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+
+
+def grid_rows(scenario: Scenario, catalog: Catalog, basis: GridBasis) -> tuple[GridRow, ...]:
+    """The hardware grid of a scenario's workload with every row priced on one basis."""
+    try:
+        if _grid_takes_basis():
+            return tuple(build_grid(scenario, catalog, basis=basis))  # type: ignore[call-arg]
+        deployment = "cloud" if basis == "cloud" else "local"
+        return tuple(build_grid(scenario.model_copy(update={"deployment": deployment}), catalog))
     except ScenarioError:
         return ()
+
+
+def _grid_for(scenario: Scenario, previous: AppState | None, catalog: Catalog,
+              basis: GridBasis | None = None) -> tuple[GridRow, ...]:
+    basis = basis or (previous.grid_basis if previous is not None else "cloud")
+    if (previous is not None and previous.estimate is not None and previous.grid_basis == basis
+            and _grid_key(previous.scenario) == _grid_key(scenario)):
+        return previous.grid
+    return grid_rows(scenario, catalog, basis)
+
+
+def set_grid_basis(state: AppState, basis: GridBasis, catalog: Catalog) -> AppState:
+    """The state with the grid priced on another basis (rented or owned); the same object if unchanged."""
+    if basis == state.grid_basis or basis not in GRID_BASES:
+        return state
+    if state.grid and all(hasattr(row, "on_basis") for row in state.grid):
+        grid = tuple(row.on_basis(basis) for row in state.grid)  # every row carries both prices
+    else:
+        grid = grid_rows(state.scenario, catalog, basis) if state.estimate is not None else ()
+    return replace(state, grid=grid, grid_basis=basis, revision=state.revision + 1)
+
+
+def default_grid_basis(scenario: Scenario) -> GridBasis:
+    """The grid's basis for a scenario: owned when the user said local, else rented."""
+    return "owned" if scenario.deployment == "local" else "cloud"
 
 
 def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppState:
@@ -300,6 +376,7 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppS
         api_est, api_error = prev.api_estimate, prev.api_error
     else:
         api_est, api_error = _api_side(candidate, catalog)
+    api_prices = api_list_prices(api_est.model_id, catalog) if api_est is not None else None
     return replace(
         prev,
         scenario=candidate,
@@ -309,6 +386,7 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppS
         grid=grid,
         api_estimate=api_est,
         api_error=api_error,
+        api_prices=api_prices,
         dirty=candidate != prev.baseline,
         revision=prev.revision + 1,
     )
@@ -319,10 +397,10 @@ def _api_key(scenario: Scenario) -> tuple[object, ...]:
             scenario.cached_input_fraction)
 
 
-def initial_state(catalog: Catalog, scenario: Scenario | None = None) -> AppState:
+def initial_state(catalog: Catalog, scenario: Scenario | None = None, grid_basis: GridBasis = "cloud") -> AppState:
     """The state of a fresh form on a scenario (the defaults when None)."""
     scenario = scenario or Scenario()
-    empty = AppState(scenario=scenario, raw={}, baseline=scenario)
+    empty = AppState(scenario=scenario, raw={}, baseline=scenario, grid_basis=grid_basis)
     state = _recompute(empty, raw_from_scenario(scenario), catalog)
     return replace(state, dirty=bool(state.errors) or state.scenario != scenario, revision=0)
 
@@ -352,12 +430,13 @@ def load_scenario(
     unknown = dict(unknown or {})
     defaults = Scenario()
     usable = scenario.model_copy(update={f: getattr(defaults, f) for f in unknown if f in FIELD_SPECS})
-    base = AppState(scenario=usable, raw={}, baseline=scenario, loaded_name=name, revision=state.revision)
+    base = AppState(scenario=usable, raw={}, baseline=scenario, loaded_name=name, revision=state.revision,
+                    grid_basis=state.grid_basis)
     fresh = _recompute(base, raw_from_scenario(usable), catalog)
     if fresh.estimate is None:
         # Even the usable part does not estimate: keep the previous results beside the loaded form.
         fresh = replace(fresh, estimate=state.estimate, grid=state.grid, api_estimate=state.api_estimate,
-                        api_error=state.api_error)
+                        api_error=state.api_error, api_prices=state.api_prices)
     if not unknown:
         return replace(fresh, dirty=bool(fresh.errors))
     raw = {**fresh.raw, **{f: format_field(f, scenario) for f in unknown}}
@@ -372,7 +451,7 @@ def mark_saved(state: AppState, name: str) -> AppState:
 
 def reset(state: AppState, catalog: Catalog, scenario: Scenario | None = None) -> AppState:
     """A fresh form on the default scenario (no loaded name)."""
-    fresh = initial_state(catalog, scenario)
+    fresh = initial_state(catalog, scenario, state.grid_basis)
     return replace(fresh, revision=state.revision + 1)
 
 
@@ -382,7 +461,9 @@ def reset(state: AppState, catalog: Catalog, scenario: Scenario | None = None) -
 def hardware_edits(state: AppState, row: GridRow, catalog: Catalog) -> dict[str, str]:
     """Form edits that put the scenario on a grid row's hardware with the device count it needs."""
     gpus = row.gpus_needed or catalog.hardware[row.hardware].max_devices
-    edits = {"hardware": row.hardware, "gpus": str(gpus), "engine": row.engine}
+    edits = {"hardware": row.hardware, "gpus": str(gpus)}
+    if state.scenario.engine is not None:
+        edits["engine"] = row.engine
     model_id = state.estimate.model_id if state.estimate else state.scenario.model
     model = catalog.models.get(model_id)
     if model is None and model_id in catalog.api_models:
@@ -409,21 +490,43 @@ class GridColumn:
 
 
 GRID_COLUMNS: tuple[GridColumn, ...] = (
-    GridColumn("name", "Hardware"),
+    GridColumn("hardware", "Hardware"),
     GridColumn("fit", "Fit"),
     GridColumn("gpus", "GPUs"),
+    GridColumn("usd_1m", "$/1M out"),
+    GridColumn("out_tok_s", "out tok/s", descending_first=True),
+    GridColumn("tok_s", "tok/s 1", descending_first=True),
+    GridColumn("basis", "Basis"),
+    GridColumn("engine", "Engine"),
     GridColumn("max_batch", "Batch", descending_first=True),
     GridColumn("max_context", "Context", descending_first=True),
-    GridColumn("tok_s", "tok/s", descending_first=True),
-    GridColumn("usd_1m", "$/1M out"),
     GridColumn("mem", "GiB"),
     GridColumn("kind", "Kind"),
+    GridColumn("name", "Name"),
 )
-"""Grid columns in display order; keys 1-9 sort by them."""
+"""Grid columns in display order (the name moves next to the id on wide terminals); keys 1-9 and 0 sort."""
 _FIT_ORDER = {"ok": 0, "tight": 1, "no": 2, "n/a": 3}
 
 
-def _sort_value(row: GridRow, key: str) -> Any:
+def row_basis(row: GridRow, grid_basis: str | None = None) -> str | None:
+    """The cost basis of a grid row's price ("cloud" or "owned"), None when it has no price."""
+    if row.usd_per_1m_output_tokens is None:
+        return None
+    basis = getattr(row, "cost_basis", None)
+    if basis in ("local", "owned"):
+        return "owned"
+    return basis or grid_basis
+
+
+def row_nodes(row: GridRow) -> int | None:
+    """How many nodes the row's GPU count spans, when the core says so."""
+    nodes = getattr(row, "nodes_needed", None)
+    return nodes if isinstance(nodes, int) else None
+
+
+def _sort_value(row: GridRow, key: str, basis: str | None = None) -> Any:
+    if key == "hardware":
+        return row.hardware
     if key == "name":
         return row.name.lower()
     if key == "fit":
@@ -436,8 +539,17 @@ def _sort_value(row: GridRow, key: str) -> Any:
         return row.max_context if row.fits else None
     if key == "tok_s":
         return row.decode_tok_s
+    if key == "out_tok_s":
+        return row.output_tok_s_total if row.fits else None
     if key == "usd_1m":
+        # Only prices on the grid's basis compare with each other; any other price sorts with the missing ones.
+        if basis is not None and row_basis(row, basis) != basis:
+            return None
         return row.usd_per_1m_output_tokens
+    if key == "basis":
+        return row_basis(row, basis)
+    if key == "engine":
+        return row.engine
     if key == "mem":
         return row.capacity_per_gpu_gib
     if key == "kind":
@@ -445,15 +557,23 @@ def _sort_value(row: GridRow, key: str) -> Any:
     raise KeyError(key)
 
 
-def sort_grid(rows: Iterable[GridRow], key: str = "fit", reverse: bool = False, kind: str | None = None) -> list[GridRow]:
-    """Rows filtered to one hardware kind (None: all) and sorted by a column; rows without a value go last."""
-    chosen = [r for r in rows if kind is None or r.kind == kind]
+def sort_grid(
+    rows: Iterable[GridRow],
+    key: str = "fit",
+    reverse: bool = False,
+    kind: str | None = None,
+    *,
+    fits_only: bool = False,
+    basis: str | None = None,
+) -> list[GridRow]:
+    """Rows filtered (hardware kind, fitting only) and sorted by a column; rows without a value go last."""
+    chosen = [r for r in rows if (kind is None or r.kind == kind) and (r.fits or not fits_only)]
     column = next((c for c in GRID_COLUMNS if c.key == key), GRID_COLUMNS[1])
     descending = column.descending_first != reverse
-    present = [r for r in chosen if _sort_value(r, column.key) is not None]
-    missing = [r for r in chosen if _sort_value(r, column.key) is None]
+    present = [r for r in chosen if _sort_value(r, column.key, basis) is not None]
+    missing = [r for r in chosen if _sort_value(r, column.key, basis) is None]
     present.sort(key=lambda r: r.name.lower())
-    present.sort(key=lambda r: _sort_value(r, column.key), reverse=descending)
+    present.sort(key=lambda r: _sort_value(r, column.key, basis), reverse=descending)
     missing.sort(key=lambda r: (_FIT_ORDER.get(r.fit_state, 9), r.name.lower()))
     return present + missing
 
@@ -513,6 +633,52 @@ def filter_options(options: Sequence[PickOption], text: str, limit: int | None =
     hits = [o for o in options if all(w in o.haystack for w in words)]
     hits.sort(key=lambda o: (o.id != needle, not o.id.startswith(needle), needle not in o.id))
     return hits[:limit] if limit else hits
+
+
+# ----------------------------------------------------------------------------- reading an estimate
+
+
+@dataclass(frozen=True, slots=True)
+class EstimateFacts:
+    """What the app shows beyond the raw figures: cost basis, replicas, devices needed, both TTFTs."""
+
+    basis_kind: str
+    """cloud, owned or api."""
+    replicas: int | None
+    """Copies of the setup the request rate needs (None: not known)."""
+    gpus_needed: int | None
+    """Fewest devices of this hardware that hold the setup (None: not known)."""
+    nodes_needed: int | None
+    """Nodes those devices span (None: not known)."""
+    ttft_ms: float | None
+    """What one request waits for its first token on a server running `batch` sequences."""
+    ttft_batch_ms: float | None
+    """Prefill of all `batch` prompts together."""
+
+
+_DEPLOYMENT_BASIS = {"cloud": "cloud", "local": "owned", "api": "api"}
+
+
+def estimate_facts(est: Estimate) -> EstimateFacts:
+    """The facts of an estimate beyond its raw figures."""
+    cost, timing = est.cost, est.timing
+    ttft_batch = getattr(timing, "ttft_batch_ms", None)
+    return EstimateFacts(
+        basis_kind=getattr(cost, "basis_kind", "") or _DEPLOYMENT_BASIS.get(est.deployment, est.deployment),
+        replicas=getattr(cost, "replicas", None),
+        gpus_needed=getattr(est, "gpus_needed", None),
+        nodes_needed=getattr(est, "nodes_needed", None),
+        ttft_ms=timing.ttft_ms,
+        ttft_batch_ms=ttft_batch if ttft_batch is not None else None,
+    )
+
+
+def needs_words(gpus: int | None, nodes: int | None, hardware_name: str) -> str:
+    """'needs 16 x H100 SXM (2 nodes)' for a setup that does not fit as given."""
+    if not gpus:
+        return f"does not fit on any number of {hardware_name}"
+    nodes_text = f" ({nodes} nodes)" if nodes and nodes > 1 else ""
+    return f"needs {gpus:,} x {hardware_name}{nodes_text}"
 
 
 # ----------------------------------------------------------------------------- comparisons

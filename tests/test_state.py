@@ -82,7 +82,7 @@ def test_parse_field_valid(field, raw, value):
         ("electricity_usd_per_kwh", "nan"),
         ("electricity_usd_per_kwh", "inf"),
         ("electricity_usd_per_kwh", "1e999"),
-        ("model", "llama 70b"),
+        ("model", "llama\x1b[31m70b"),
         ("model", ""),
         ("deployment", "moon"),
     ],
@@ -124,6 +124,8 @@ def test_out_of_range_is_marked(start, catalog):
 
 def test_scenario_error_is_attached_to_its_field(start, catalog):
     state = apply_edit(start, "hardware", "h100", catalog)
+    assert "ambiguous" in state.errors["hardware"] and "h100-sxm" in state.errors["hardware"]
+    state = apply_edit(start, "hardware", "no-such-gpu", catalog)
     assert "unknown hardware" in state.errors["hardware"]
     state = apply_edit(start, "gpus", "3", catalog)
     assert "tp" in state.errors or "gpus" in state.errors

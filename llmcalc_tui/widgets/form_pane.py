@@ -52,7 +52,7 @@ def select_options(field: str, catalog: Catalog) -> list[tuple[str, str]]:
     if field == "kv_cache":
         return [(f"{f.id} ({f.bits_per_weight:.3g} bit)", f.id) for f in catalog.formats.values() if f.kv_cache]
     if field == "engine":
-        return [(e.name, e.id) for e in catalog.engines.values()]
+        return [("auto (usual on the hardware)", "auto")] + [(e.name, e.id) for e in catalog.engines.values()]
     if field == "deployment":
         return [("auto", "auto"), ("local (buy)", "local"), ("cloud (rent)", "cloud"), ("api", "api")]
     raise KeyError(field)
@@ -271,7 +271,7 @@ def _field_of(widget: Widget) -> str | None:
 
 def _select_value(field: str, raw: str, options: list[tuple[str, str]]) -> str:
     value = raw.strip().lower()
-    if field == "deployment" and value == "":
+    if field in ("deployment", "engine") and value == "":
         return "auto"
     if field == "weights" and value in ("native", "default"):
         return ""

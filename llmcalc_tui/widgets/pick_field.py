@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from textual.binding import Binding
 from textual.suggester import SuggestFromList
+from textual.widgets.input import Selection
 
 from llmcalc_tui.messages import PickRequested
 from llmcalc_tui.widgets.form_input import FormInput
@@ -41,9 +42,24 @@ class PickField(FormInput):
         )
         self.field = field
         """Form field this picker sets."""
+        self._cursor_to_end_on_focus = False
         self.cursor_blink = False
         if tooltip:
             self.tooltip = tooltip
+
+    def focus_at_end(self) -> None:
+        """Focus with the cursor after the text and nothing selected, so typing adds to a picked id."""
+        self._cursor_to_end_on_focus = True
+        self.focus()
+
+    def on_focus(self) -> None:
+        if self._cursor_to_end_on_focus:
+            self._cursor_to_end_on_focus = False
+            # After Input's own focus handler, which selects the whole text.
+            self.call_later(self._place_cursor_at_end)
+
+    def _place_cursor_at_end(self) -> None:
+        self.selection = Selection.cursor(len(self.value))
 
     def action_next_field(self) -> None:
         """Enter: the filterable list while the id is unknown (marked invalid), else the next field."""
