@@ -101,7 +101,7 @@ def test_zero_is_valid_where_it_makes_sense(capsys):
     (["estimate", "--model", "llama-3.1-8bb"], "did you mean"),
     (["estimate", "--model", "llama-3.1-8b", "--hardware", "h100"], "ambiguous: h100-nvl, h100-pcie, h100-sxm"),
     (["estimate", "--model", "llama-3.1-8b", "--hardware", "h100sxm"], "did you mean"),
-    (["estimate", "--model", "llama-3.1-8b", "--gpus", "3"], "does not divide"),
+    (["estimate", "--model", "llama-3.1-8b", "--gpus", "3", "--tp", "3"], "does not divide"),
     (["estimate", "--model", "llama-3.1-8b", "--input-tokens", "200000"], "context"),
     (["estimate", "--model", "llama-3.1-8b", "--weights", "ümlaut"], "not a catalog id"),
     (["estimate", "--model", ""], "must not be empty"),

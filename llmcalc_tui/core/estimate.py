@@ -363,8 +363,9 @@ def pipeline_step_seconds(
     """Time per output token over pp stages: the batch is cut into up to pp micro-batches that keep every
     stage busy; one sequence alone walks all stages in turn (never faster than one device) plus hand-offs."""
     micro = min(pp, batch)
-    per_micro = math.ceil(batch / micro)
-    return step_seconds(model, wb, kv, engine, perf, tp, per_micro, context) + handoff_seconds(model, per_micro, pp, perf)
+    per_micro = batch / micro  # uneven micro-batches average out: each stage runs all of them once a round
+    return step_seconds(model, wb, kv, engine, perf, tp, per_micro, context) + handoff_seconds(  # type: ignore[arg-type]
+        model, per_micro, pp, perf)
 
 
 def running_server_ttft_seconds(

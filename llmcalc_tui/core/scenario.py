@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from llmcalc_tui.core import fit
+from llmcalc_tui.core.fit import split
 from llmcalc_tui.catalog.schema import (
     ApiModelSpec,
     Catalog,
@@ -20,8 +22,8 @@ from llmcalc_tui.catalog.schema import (
 Deployment = Literal["local", "cloud", "api"]
 DeploymentChoice = Literal["auto", "local", "cloud", "api"]
 MAX_TOKENS = 100_000_000
-MAX_BATCH = 1_000_000
-MAX_GPUS = 4096
+MAX_BATCH = fit.MAX_BATCH
+MAX_GPUS = fit.MAX_DEVICES
 
 
 class Scenario(BaseModel):
@@ -325,8 +327,13 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     notes.append(engine_note)
 
     pp = scenario.pp
-    if scenario.tp is None and pp == 1 and engine.multi_gpu == "pipeline":
-        tp, pp = 1, scenario.gpus  # llama.cpp and Ollama split layers across GPUs by default
+    if scenario.tp is None and pp == 1 and scenario.gpus > 1:
+        # llama.cpp and Ollama split layers across GPUs by default; tensor-parallel engines go as wide as
+        # the attention heads and one node allow, with pipeline stages for the rest.
+        tp, pp = split(model, scenario.gpus, engine, hardware.max_devices)
+        if engine.multi_gpu != "pipeline" and pp > 1:
+            notes.append(f"{scenario.gpus} GPUs split as tensor parallel {tp} x pipeline {pp} "
+                         f"({model.num_attention_heads} attention heads, {hardware.max_devices} devices per node)")
     else:
         tp = scenario.tensor_parallel
     if tp * pp > scenario.gpus:
