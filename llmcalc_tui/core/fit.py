@@ -95,12 +95,15 @@ class MemoryPlan:
         if self.kv_per_sequence > self.pool(1):
             return (f"KV cache of one sequence at {self.context:,} tokens ({gib(self.kv_per_sequence)}) does not "
                     f"fit in the {gib(max(self.pool(1), 0))} left of {budget} after {gib(self.weights)} of "
-                    f"weights and {gib(act_one)} of activations")
+                    f"weights, {gib(act_one)} of activations and {gib(self.overhead)} of overhead")
         return (f"batch {batch:,} needs {gib(self.kv_per_sequence * batch)} of KV cache, "
                 f"{gib(max(self.pool(batch), 0))} is left")
 
 
 def gib(n_bytes: float) -> str:
+    """Bytes for a warning: GiB to one decimal, MiB below 1 GiB (so a small KV cache never reads 0.0 GiB)."""
+    if abs(n_bytes) < GIB:
+        return f"{n_bytes / 2**20:,.0f} MiB"
     return f"{n_bytes / GIB:,.1f} GiB"
 
 
