@@ -89,8 +89,8 @@ class MemoryPlan:
         left = self.budget - self.weights - self.overhead
         act = self.activations(batch)
         if act >= left:
-            return (f"activations {gib(act)} do not fit in the {gib(left)} left of {budget} "
-                    f"after {gib(self.weights)} of weights")
+            return (f"activations {gib(act)} do not fit in the {gib(max(left, 0))} left of {budget} "
+                    f"after {gib(self.weights)} of weights and {gib(self.overhead)} of {name} overhead")
         act_one = self.activations(1)
         if self.kv_per_sequence > self.pool(1):
             return (f"KV cache of one sequence at {self.context:,} tokens ({gib(self.kv_per_sequence)}) does not "
