@@ -66,16 +66,26 @@ class MemoryPlan:
         """Largest batch that fits (0 when not even one sequence does); fits(b) is monotone in b."""
         if not self.fits(1):
             return 0
-        low, high = 1, MAX_BATCH
-        if self.fits(high):
-            return high
-        while high - low > 1:
-            mid = (low + high) // 2
-            if self.fits(mid):
-                low = mid
-            else:
-                high = mid
-        return low
+        if self.kv_per_sequence <= 0:
+            return MAX_BATCH
+        # Past the batch whose prompts fill the engine's batched tokens the activations stop growing, so
+        # the largest batch there is a division; below it, a short bisection.
+        steady = self.budget - self.weights - self.overhead - activation_bytes(
+            self.model, self.engine, MAX_BATCH, self.input_tokens)
+        low = max(1, min(MAX_BATCH, int(steady // self.kv_per_sequence)))
+        while low > 1 and not self.fits(low):  # float rounding at the boundary
+            low -= 1
+        if self.fits(low + 1):
+            high = min(MAX_BATCH + 1, max(low + 2, -(-self.engine.activation_tokens // self.input_tokens) + 1))
+            if self.fits(high):
+                high = MAX_BATCH + 1
+            while high - low > 1:
+                mid = (low + high) // 2
+                if self.fits(mid):
+                    low = mid
+                else:
+                    high = mid
+        return min(low, MAX_BATCH)
 
     def breaker(self, batch: int) -> str | None:
         """What breaks the budget at this batch, with the numbers; None when it fits."""
@@ -149,12 +159,14 @@ def gpus_needed(
     if room <= 0:  # activations are per GPU: more devices never shrink them
         return None
     bpv = kv_bytes_per_value(kv)
+    fixed = one.overhead + one.activations(batch)
     for n in range(max(1, math.ceil(one.weights / room)), MAX_DEVICES + 1):
         tp, pp = split(model, n, engine, hw.max_devices)
         if pp > model.num_layers:
             return None
-        kv_seq = arch.kv_cache_bytes(model, one.context, bpv, engine.kv_frees_windowed_layers, tp)
-        if replace(one, weights=one.weights / n, kv_per_sequence=kv_seq / n).fits(batch):
+        kv_batch = batch * arch.kv_cache_bytes(model, one.context, bpv, engine.kv_frees_windowed_layers, tp) / n
+        pool = one.budget - one.weights / n - fixed  # the same arithmetic as MemoryPlan.fits
+        if pool > 0 and pool >= kv_batch:
             return n
     return None
 

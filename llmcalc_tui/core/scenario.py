@@ -185,11 +185,14 @@ def lookup_id(text: str, catalog: Catalog, kind: IdKind) -> tuple[str, str | Non
     field = "weights" if kind == "format" else kind
     raw = text.strip()
     key = raw.lower()
-    table = _table(catalog, kind)
-    if key in table:
+    if kind == "model":
+        if key in catalog.models or key in catalog.api_models:
+            return key, None
+        if key in catalog.aliases:
+            return catalog.aliases[key], None
+    elif key in _table(catalog, kind):
         return key, None
-    if kind == "model" and key in catalog.aliases:
-        return catalog.aliases[key], None
+    table = _table(catalog, kind)
     names = _names(catalog, kind)
     for spelling, dropped in _variants(normalise_id(raw)):
         if spelling in names:
