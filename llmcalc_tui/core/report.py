@@ -104,7 +104,8 @@ def estimate_table(est: Estimate) -> str:
         lines.append(table(
             ["", "USD"],
             [["per request", fmt_money_per_request(c.per_request)],
-             ["per 1M output tokens", fmt_money(c.per_1m_output_tokens)],
+             ["per 1M output tokens" + (" (all-in: input included)" if c.basis_kind == "api" else ""),
+              fmt_money(c.per_1m_output_tokens)],
              ["per hour", fmt_money(c.per_hour)], [month, fmt_money(c.per_month)]],
         ))
     if est.warnings:
