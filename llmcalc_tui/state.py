@@ -20,7 +20,7 @@ from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.bands import attach_bands
 from llmcalc_tui.core.compat import GridRow, build_grid, split
 from llmcalc_tui.core.estimate import Estimate, estimate
-from llmcalc_tui.core.scenario import Scenario, ScenarioError
+from llmcalc_tui.core.scenario import IdKind, Scenario, ScenarioError, normalise_id, search_ids
 from llmcalc_tui.core import units
 from llmcalc_tui.core.units import fmt_count
 
@@ -181,8 +181,14 @@ def format_field(name: str, scenario: Scenario) -> str:
     if value is None:
         return "auto" if name in ("deployment", "engine") else ""
     if isinstance(value, float):
-        return f"{value:g}"
+        return plain_number(value)
     return str(value)
+
+
+def plain_number(value: float) -> str:
+    """A number as a person types it: no exponent, no trailing zeros (1e9 -> 1000000000, 0.120 -> 0.12)."""
+    text = f"{value:.10f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
 
 
 def raw_from_scenario(scenario: Scenario) -> dict[str, str]:
@@ -604,7 +610,7 @@ def model_options(catalog: Catalog) -> list[PickOption]:
         detail = f"{size} open, {m.context_length // 1024}k ctx"
         options.append(PickOption(m.id, m.name, detail, " ".join([m.id, m.name, m.family, *m.aliases, "open"]).lower()))
     for a in catalog.api_models.values():
-        detail = f"{a.provider} API ${a.input_usd_per_1m:g}/${a.output_usd_per_1m:g} per 1M" + (" retired" if a.retired else "")
+        detail = f"{a.provider} API ${plain_number(a.input_usd_per_1m)}/${plain_number(a.output_usd_per_1m)} per 1M" + (" retired" if a.retired else "")
         options.append(PickOption(a.id, a.name, detail, " ".join([a.id, a.name, a.provider, "api"]).lower()))
     return options
 
@@ -619,20 +625,52 @@ def hardware_options(catalog: Catalog) -> list[PickOption]:
     """Every hardware entry."""
     options = []
     for h in catalog.hardware.values():
-        detail = f"{h.kind}, {h.memory_gb:g} GB, {h.bandwidth_gb_s:,.0f} GB/s"
+        detail = f"{h.kind}, {plain_number(h.memory_gb)} GB, {h.bandwidth_gb_s:,.0f} GB/s"
         options.append(PickOption(h.id, h.name, detail, " ".join([h.id, h.name, h.vendor, h.kind]).lower()))
     return options
 
 
-def filter_options(options: Sequence[PickOption], text: str, limit: int | None = None) -> list[PickOption]:
-    """Options whose words contain every word of `text`; exact and prefix id matches first."""
+PICK_KINDS: Mapping[str, IdKind] = MappingProxyType({"model": "model", "hardware": "hardware",
+                                                     "api_model": "api_model"})
+"""Picker field -> the kind of catalog id the core's forgiving search looks for."""
+
+
+def filter_options(
+    options: Sequence[PickOption],
+    text: str,
+    limit: int | None = None,
+    *,
+    catalog: Catalog | None = None,
+    kind: IdKind | None = None,
+) -> list[PickOption]:
+    """Options whose words contain every word of `text`, exact and prefix id matches first; when none
+    does, the core's forgiving id search (Hugging Face repos, names, variants) picks them."""
     words = text.lower().split()
     if not words:
         return list(options[:limit] if limit else options)
     needle = text.strip().lower()
     hits = [o for o in options if all(w in o.haystack for w in words)]
     hits.sort(key=lambda o: (o.id != needle, not o.id.startswith(needle), needle not in o.id))
+    if not hits and catalog is not None and kind is not None:
+        by_id = {o.id: o for o in options}
+        hits = [by_id[i] for i in search_ids(text, catalog, kind) if i in by_id]
     return hits[:limit] if limit else hits
+
+
+def complete_id(field: str, text: str, catalog: Catalog) -> str | None:
+    """The id a picker field's grey completion offers for typed text (None: nothing to add).
+
+    The core's forgiving search finds it ("A100" -> a100-40gb-pcie, "llama 3.1 7" -> llama-3.1-70b);
+    it is offered only when it continues what was typed, since the field shows the rest after the text.
+    """
+    kind = PICK_KINDS.get(field)
+    typed = normalise_id(text)
+    if kind is None or not typed or len(typed) != len(text):
+        return None
+    for found in search_ids(text, catalog, kind, limit=5):
+        if found.startswith(typed) and len(found) > len(typed):
+            return found
+    return None
 
 
 # ----------------------------------------------------------------------------- reading an estimate

@@ -127,7 +127,7 @@ def test_scenario_error_is_attached_to_its_field(start, catalog):
     assert "ambiguous" in state.errors["hardware"] and "h100-sxm" in state.errors["hardware"]
     state = apply_edit(start, "hardware", "no-such-gpu", catalog)
     assert "unknown hardware" in state.errors["hardware"]
-    state = apply_edit(start, "gpus", "3", catalog)
+    state = apply_edit(start, "tp", "3", catalog)  # tp x pp = 3 on 1 GPU
     assert "tp" in state.errors or "gpus" in state.errors
     state = apply_edit(start, "model", "no-such-model", catalog)
     assert "unknown model" in state.errors["model"]

@@ -190,12 +190,15 @@ def test_light_theme_text_stays_readable_in_sixteen_colours():
         triplet = STANDARD_PALETTE[index]
         return Color(triplet.red, triplet.green, triplet.blue)
 
+    # Entries many terminals draw too light to read on a light background, whatever Rich assumes.
+    too_light = {3, 6, 7, 10, 11, 14, 15}
     collapsed = []
     for what, text, under in text_pairs(theme_colours("llmcalc-light")):
         fg, bg = standard_index(text), standard_index(under)
         ratio = contrast_ratio(painted(fg), painted(bg))
         # The free-space dots of the memory bar are meant to be faint; words must stay legible.
         needed = 2.0 if what.startswith("mem-free") else 4.5
-        if fg == bg or ratio < needed:
+        light_background = bg in (7, 15)
+        if fg == bg or ratio < needed or (light_background and fg in too_light and needed > 2.0):
             collapsed.append(f"{what}: palette {fg} on {bg} ({ratio:.2f})")
     assert collapsed == []

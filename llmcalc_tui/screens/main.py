@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from rich.text import Text
 from textual import events, on
@@ -32,10 +33,12 @@ from llmcalc_tui.state import (
     FIELDS,
     GRID_BASES,
     GRID_COLUMNS,
+    PICK_KINDS,
     AppState,
     api_model_options,
     apply_edit,
     apply_edits,
+    filter_options,
     hardware_edits,
     hardware_options,
     load_scenario,
@@ -283,7 +286,8 @@ class MainScreen(Screen[None]):
             else:
                 control.focus()
 
-        self.app.push_screen(PickScreen(PICK_TITLES[field], options, text), chosen)
+        search = partial(filter_options, catalog=self.catalog, kind=PICK_KINDS[field])
+        self.app.push_screen(PickScreen(PICK_TITLES[field], options, text, search=search), chosen)
 
     def set_field(self, field: str, value: str) -> None:
         """Set one field from outside the form (pickers, palette commands)."""

@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from llmcalc_tui.widgets.text_block import TextBlock, is_hidden, text_style
 
 from llmcalc_tui.core.estimate import Estimate
-from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
+from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_money_per_request, fmt_rate, fmt_sig
 from llmcalc_tui.state import AppState, break_even_requests_per_minute, capacity_requests_per_minute
 from llmcalc_tui.widgets.results import STALE_NOTE
 
@@ -22,7 +22,7 @@ METRICS: tuple[Metric, ...] = (
     ("TPOT", lambda e: e.timing.tpot_ms, fmt_duration_ms, "lower"),
     ("end to end", lambda e: e.timing.end_to_end_ms, fmt_duration_ms, "lower"),
     ("tok/s per req", lambda e: e.timing.decode_tok_s_per_sequence, fmt_rate, "higher"),
-    ("$/request", lambda e: e.cost.per_request, fmt_money, "lower"),
+    ("$/request", lambda e: e.cost.per_request, fmt_money_per_request, "lower"),
     ("all-in $/1M out", lambda e: e.cost.per_1m_output_tokens, fmt_money, "lower"),
     ("$/month", lambda e: e.cost.per_month, fmt_money, "lower"),
 )
@@ -143,7 +143,7 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
             text.append("\n")
         rpm = own.scenario.requests_per_minute
         text.append(f"{BLENDED_NOTE}\n", self._style("note"))
-        text.append(f"$/month at {rpm:g} req/min\n", self._style("note"))
+        text.append(f"$/month at {fmt_sig(rpm, 6, strip=True)} req/min\n", self._style("note"))
         if state.api_error:
             text.append(f"✗ API side: {state.api_error}\n", self._style("note"))
         elif api is not None:

@@ -29,15 +29,15 @@ from llmcalc_tui.state import BASIS_WORDS, GRID_COLUMNS, AppState, row_basis, ro
 from llmcalc_tui.widgets.text_block import TextBlock, text_style
 
 COLUMN_WIDTHS = {
-    "hardware": 19, "name": 22, "fit": 7, "gpus": 8, "usd_1m": 8, "out_tok_s": 9, "tok_s": 7, "basis": 6,
-    "engine": 9, "max_batch": 7, "max_context": 7, "mem": 5, "kind": 11,
+    "hardware": 19, "name": 22, "fit": 7, "gpus": 7, "usd_1m": 8, "out_tok_s": 9, "tok_s": 7, "basis": 6,
+    "engine": 16, "max_batch": 7, "max_context": 7, "mem": 5, "kind": 11,
 }
 """Column widths; the id column fits the longest id shown and the name grows on wide terminals."""
 RIGHT_ALIGNED = {"gpus", "max_batch", "max_context", "tok_s", "out_tok_s", "usd_1m", "mem"}
 FULL_NAMES_MIN_WIDTH = 160
 """From this many columns the full hardware name sits next to the id (below, it is the last column)."""
-NAME_MAX_WIDTH = 44
-"""Widest the hardware name column grows on wide terminals."""
+NAME_MAX_WIDTH = 60
+"""Widest the hardware name column grows on wide terminals (catalog names are up to ~58 characters)."""
 GAP = 2
 """Spaces between columns."""
 FIT_CELL = {"ok": "✓ ok", "tight": "! tight", "no": "✗ no", "n/a": "n/a"}
@@ -271,6 +271,7 @@ class CompatGrid(ScrollView, can_focus=True):
         if id_width != self._widths["hardware"]:
             self._widths["hardware"] = id_width
             self._strips.clear()
+        self._lay_out_columns()
         self._current = current
         ids = [r.hardware for r in self._rows]
         keep = previous.hardware if previous is not None else current
@@ -293,20 +294,24 @@ class CompatGrid(ScrollView, can_focus=True):
         self.virtual_size = Size(self.frozen_width + scrolling, len(self._rows) + 1)
 
     def on_resize(self, event: events.Resize) -> None:
-        full_names = event.size.width >= FULL_NAMES_MIN_WIDTH
+        self._lay_out_columns()
+        self.call_after_refresh(self._scroll_to_cursor)
+
+    def _lay_out_columns(self) -> None:
+        """Full names next to the id on terminals of 160 columns or more; otherwise the name comes last."""
+        full_names = self.app.size.width >= FULL_NAMES_MIN_WIDTH
         others = [k for k in COLUMN_KEYS[1:] if k != "name"]
         columns = ("name", *others) if full_names else (*others, "name")
         name_width = COLUMN_WIDTHS["name"]
         if full_names:
-            rest = sum(COLUMN_WIDTHS[k] + GAP for k in others) + self.frozen_width + GAP
-            name_width = max(COLUMN_WIDTHS["name"], min(NAME_MAX_WIDTH, event.size.width - rest))
+            longest = max((len(r.name) for r in self._rows), default=COLUMN_WIDTHS["name"])
+            name_width = max(COLUMN_WIDTHS["name"], min(NAME_MAX_WIDTH, longest))
         if name_width != self._widths["name"] or columns != self._columns:
             self._widths["name"] = name_width
             self._columns = columns
             self._strips.clear()
             self._update_virtual_size()
             self.refresh()
-        self.call_after_refresh(self._scroll_to_cursor)
 
     def _announce(self) -> None:
         description = self.describe()
@@ -322,9 +327,9 @@ class CompatGrid(ScrollView, can_focus=True):
         kind = self.kind or "all kinds"
         shown = "fits only" if self.fits_only else "all"
         basis = self.state.grid_basis if self.state is not None else "cloud"
-        priced = "rented $/GPU-h" if basis == "cloud" else "owned (buy+power)"
-        return (f"{len(self._rows)} shown, {fitting} fit · {kind} (f) · {shown} (o) · priced {priced} (b) · "
-                f"by {column.header} {arrow} (s r 1-0) · enter: use")
+        priced = "rented" if basis == "cloud" else "owned"
+        return (f"{len(self._rows)} shown, {fitting} fit · {kind} (f) · {shown} (o) · $ {priced} (b) · "
+                f"by {column.header} {arrow} (s r 1-0)")
 
     # ------------------------------------------------------------------ drawing
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from textual.binding import Binding
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester
 from textual.widgets.input import Selection
 
 from llmcalc_tui.messages import PickRequested
 from llmcalc_tui.widgets.form_input import FormInput
+
+
+class IdSuggester(Suggester):
+    """Grey completion from the core's forgiving id search (names, spaces, capitals, prefixes)."""
+
+    def __init__(self, complete: Callable[[str], str | None]) -> None:
+        super().__init__(use_cache=True, case_sensitive=True)
+        self.complete = complete
+        """Typed text -> the id to offer, or None."""
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return self.complete(value)
 
 
 class PickField(FormInput):
@@ -26,7 +38,7 @@ class PickField(FormInput):
     def __init__(
         self,
         value: str,
-        choices: Iterable[str],
+        complete: Callable[[str], str | None],
         *,
         field: str,
         placeholder: str = "",
@@ -36,7 +48,7 @@ class PickField(FormInput):
         super().__init__(
             value,
             placeholder=placeholder,
-            suggester=SuggestFromList(list(choices), case_sensitive=False),
+            suggester=IdSuggester(complete),
             id=id,
             compact=True,
         )

@@ -9,7 +9,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 
 from llmcalc_tui.core.estimate import GIB, Estimate
-from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
+from llmcalc_tui.core.units import (
+    fmt_duration_band,
+    fmt_duration_ms,
+    fmt_money,
+    fmt_money_per_request,
+    fmt_rate,
+    fmt_rate_band,
+    fmt_sig,
+)
 from llmcalc_tui.state import BASIS_WORDS, FIELD_SPECS, AppState, EstimateFacts, estimate_facts, needs_words
 from llmcalc_tui.widgets.memory_bar import FIT_TEXT, MemoryBar
 from llmcalc_tui.widgets.text_block import TextBlock, is_hidden, text_style
@@ -23,23 +31,17 @@ BASIS_DETAIL = {
     "api": "API list prices",
 }
 """basis_kind -> the cost heading's words."""
-STACK_BELOW = 70
+STACK_BELOW = 96
 """Results narrower than this stack speed above cost instead of side by side."""
 
 
-def band_text(est: Estimate, key: str, fmt) -> str:
-    """' (low–high)' for a metric with an uncertainty band, else ''; a shared unit is written once."""
+def with_band(est: Estimate, key: str, value: float | None, kind: str) -> str:
+    """A figure and its uncertainty band in the value's own unit: "4.41 s (3.35 to 5.80 s)"."""
     band = est.bands.get(key)
-    if band is None:
-        return ""
-    low, high = fmt(band.low), fmt(band.high)
-    low_number, _, low_unit = low.partition(" ")
-    _, _, high_unit = high.partition(" ")
-    if low_unit and low_unit == high_unit:
-        low = low_number
-    if high.endswith(" tok/s"):
-        high = high.removesuffix(" tok/s")
-    return f" ({low}–{high})"
+    low, high = (band.low, band.high) if band is not None else (None, None)
+    if kind == "duration":
+        return fmt_duration_band(value, low, high)
+    return fmt_rate_band(value, low, high)
 
 
 def metric_lines(rows: list[tuple[str, str]], label_style: Style, value_style: Style) -> Text:
@@ -185,7 +187,7 @@ class ResultsPanel(VerticalScroll, can_focus=True):
             first, message = next(iter(state.errors.items()))
             label = FIELD_SPECS[first].label if first in FIELD_SPECS else first
             more = f" (+{len(state.errors) - 1} more)" if len(state.errors) > 1 else ""
-            return Text(f"✗ {label}: {message}{more} · {STALE_NOTE} (greyed)", self._style("stale"))
+            return Text(f"{STALE_NOTE.capitalize()} (greyed) · ✗ {label}: {message}{more}", self._style("stale"))
         est = state.estimate
         if est is None:
             return Text("")
@@ -204,18 +206,18 @@ class ResultsPanel(VerticalScroll, can_focus=True):
         batch_prefill = facts.ttft_batch_ms
         if est.batch > 1 and batch_prefill is not None:
             ttft_rows = [
-                ("TTFT busy", fmt_duration_ms(t.ttft_ms) + band_text(est, "ttft_ms", fmt_duration_ms)),
-                ("prefill batch", fmt_duration_ms(batch_prefill) + band_text(est, "ttft_batch_ms", fmt_duration_ms)),
+                ("TTFT busy", with_band(est, "ttft_ms", t.ttft_ms, "duration")),
+                ("prefill batch", with_band(est, "ttft_batch_ms", batch_prefill, "duration")),
             ]
         else:
-            ttft_rows = [("TTFT", fmt_duration_ms(t.ttft_ms) + band_text(est, "ttft_ms", fmt_duration_ms))]
+            ttft_rows = [("TTFT", with_band(est, "ttft_ms", t.ttft_ms, "duration"))]
         rows = [
             *ttft_rows,
-            ("TPOT", fmt_duration_ms(t.tpot_ms) + band_text(est, "tpot_ms", fmt_duration_ms)),
+            ("TPOT", with_band(est, "tpot_ms", t.tpot_ms, "duration")),
             ("end to end", fmt_duration_ms(t.end_to_end_ms)),
-            ("prefill", fmt_rate(t.prefill_tok_s) + band_text(est, "prefill_tok_s", fmt_rate)),
-            ("decode/seq", fmt_rate(t.decode_tok_s_per_sequence) + band_text(est, "decode_tok_s", fmt_rate)),
-            ("total out", fmt_rate(t.output_tok_s_total) + band_text(est, "output_tok_s_total", fmt_rate)),
+            ("prefill", with_band(est, "prefill_tok_s", t.prefill_tok_s, "rate")),
+            ("decode/seq", with_band(est, "decode_tok_s", t.decode_tok_s_per_sequence, "rate")),
+            ("total out", with_band(est, "output_tok_s_total", t.output_tok_s_total, "rate")),
         ]
         return heading + metric_lines(rows, self._style("label"), self._style("value"))
 
@@ -230,14 +232,14 @@ class ResultsPanel(VerticalScroll, can_focus=True):
         if facts.replicas is not None and est.memory is not None:
             replicas = f" · {facts.replicas:,} replica{'s' if facts.replicas != 1 else ''}"
         rows = [
-            ("per request", fmt_money(c.per_request)),
+            ("per request", fmt_money_per_request(c.per_request)),
             ("per 1M out", fmt_money(c.per_1m_output_tokens)),
             ("per hour", fmt_money(c.per_hour)),
             ("per month", fmt_money(c.per_month) + replicas),
         ]
         body = metric_lines(rows, self._style("label"), self._style("value"))
-        word = BASIS_WORDS.get(facts.basis_kind, facts.basis_kind)
-        return heading + body + Text(f"\n{word}, at {rpm:g} req/min: {c.basis}", self._style("assumption"))
+        basis_line = f"\n{c.basis} · month at {fmt_sig(rpm, 6, strip=True)} req/min"
+        return heading + body + Text(basis_line, self._style("assumption"))
 
     def _notes(self, est: Estimate) -> Text:
         text = Text()
@@ -314,7 +316,7 @@ class SummaryBar(TextBlock):
                 line1.append(" │ ", label)
                 line1.append(" · ".join(not_fit_lines(est, estimate_facts(est))), self._style("no"))
         if state.errors:
-            line1 = grey(line1, self._style("stale"))
+            line1 = Text(f"{STALE_NOTE.capitalize()}: ", self._style("stale")) + grey(line1, self._style("stale"))
         line2 = Text()
         if state.loaded_name:
             line2.append(state.loaded_name + (" *" if state.dirty else ""), self._style("value"))
@@ -323,7 +325,6 @@ class SummaryBar(TextBlock):
             first, message = next(iter(state.errors.items()))
             field_label = FIELD_SPECS[first].label if first in FIELD_SPECS else first
             line2.append(f"✗ {field_label}: {message}", self._style("error"))
-            line2.append(f" · above: {STALE_NOTE}", self._style("stale"))
         elif est is not None and fits_as_given(est):
             facts = estimate_facts(est)
             line2.append(fmt_money(est.cost.per_1m_output_tokens), value)
