@@ -122,6 +122,12 @@ def gib2(n_bytes: float) -> str:
     return fmt_sig(n_bytes / GIB, decimals=2)
 
 
+def _speed(tok_s: float | None) -> str:
+    if not tok_s:
+        return "-"
+    return fmt_sig(tok_s, decimals=0) if tok_s >= 100 else fmt_sig(tok_s, strip=True)
+
+
 def grid_table(rows: Sequence[GridRow]) -> str:
     return table(
         ["hardware", "fits", "GPUs", "nodes", "engine", "max batch", "max context", "tok/s", "out tok/s",
@@ -130,8 +136,7 @@ def grid_table(rows: Sequence[GridRow]) -> str:
           f"{r.nodes_needed:,}" if r.nodes_needed else "-", r.engine,
           f"{r.max_batch:,}" if r.fits else "-",
           f"{r.max_context:,}" if r.fits else "-",
-          fmt_sig(r.decode_tok_s, decimals=1) if r.decode_tok_s else "-",
-          fmt_sig(r.output_tok_s_total, decimals=0) if r.output_tok_s_total else "-",
+          _speed(r.decode_tok_s), _speed(r.output_tok_s_total),
           fmt_money(r.usd_per_1m_output_tokens) if r.usd_per_1m_output_tokens is not None else "-",
           {"cloud": "rented", "owned": "owned"}.get(r.cost_basis, r.cost_basis)]
          for r in rows],
