@@ -339,3 +339,19 @@ def test_no_scientific_notation_in_cli_tables(capsys, args, command):
     assert code in (0, 2), err
     assert not SCIENTIFIC.search(out), [line for line in out.splitlines() if SCIENTIFIC.search(line)]
     assert not SCIENTIFIC.search(err)
+
+
+@pytest.mark.parametrize("argv", [["models"], ["hardware"], ["formats"], ["validate"],
+                                  ["estimate", "--model", "gpt-4o-mini", "--requests-per-minute", "0.0001"]])
+def test_no_scientific_notation_in_lists_and_validation(capsys, argv):
+    code, out, _ = run(capsys, *argv)
+    assert code == 0 and out
+    assert not SCIENTIFIC.search(out), [line for line in out.splitlines() if SCIENTIFIC.search(line)]
+
+
+def test_deployment_auto_is_accepted_by_name(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3.1-8b", "--hardware", "rtx-4090", "--deployment",
+                       "auto", "--engine", "auto", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["deployment"] == "local" and data["cost_usd"]["basis_kind"] == "owned"
+    assert data["engine"] == "llama.cpp"
