@@ -237,6 +237,24 @@ def search_ids(text: str, catalog: Catalog, kind: IdKind, limit: int = 50) -> li
     return sorted(ranked, key=lambda i: (ranked[i], i))[:limit]
 
 
+def canonical_ids(scenario: Scenario, catalog: Catalog) -> Scenario:
+    """The scenario with every typed id that resolves replaced by its catalog id (what gets saved);
+    ids that do not resolve are left as typed for the caller to report."""
+    updates: dict[str, str] = {}
+    for field, kind in (("model", "model"), ("hardware", "hardware"), ("engine", "engine"),
+                        ("api_model", "api_model")):
+        value = getattr(scenario, field)
+        if value is None:
+            continue
+        try:
+            found, _ = lookup_id(value, catalog, kind)  # type: ignore[arg-type]
+        except ScenarioError:
+            continue
+        if found != value:
+            updates[field] = found
+    return scenario.model_copy(update=updates) if updates else scenario
+
+
 def resolve_model_id(model_id: str, catalog: Catalog) -> str:
     return lookup_id(model_id, catalog, "model")[0]
 

@@ -355,3 +355,12 @@ def test_deployment_auto_is_accepted_by_name(capsys):
     data = json.loads(out)
     assert code == 0 and data["deployment"] == "local" and data["cost_usd"]["basis_kind"] == "owned"
     assert data["engine"] == "llama.cpp"
+
+
+def test_saved_scenarios_keep_catalog_ids(capsys):
+    code, out, err = run(capsys, "scenarios", "save", "typed", "--model", "meta-llama/Llama-3.1-8B-Instruct",
+                         "--hardware", "RTX 4090", "--json")
+    assert code == 0, err
+    code, out, _ = run(capsys, "scenarios", "show", "typed", "--json")
+    assert code == 0
+    assert '"llama-3.1-8b"' in out and '"rtx-4090"' in out and "meta-llama" not in out.split('"estimate"')[0]
