@@ -159,11 +159,12 @@ def test_a_batch_beyond_the_largest_that_fits_has_no_figures():
     assert any("fits up to batch 348" in w for w in e.warnings)
 
 
-@pytest.mark.parametrize("engine", ["llama.cpp", "ollama", "transformers", "vllm"])
+@pytest.mark.parametrize("engine, hardware", [("llama.cpp", "rtx-4090"), ("ollama", "rtx-4090"),
+                                              ("transformers", "rtx-4090"), ("vllm", "rtx-4090"),
+                                              ("mlx", "m1"), ("llama.cpp", "raspberry-pi-5")])
 @pytest.mark.parametrize("input_tokens", [1, 37, 600, 20_000])
-def test_max_batch_and_fits_agree(engine, input_tokens):
+def test_max_batch_and_fits_agree(engine, hardware, input_tokens):
     """Issue 10: for engines that size buffers on demand, batch 641 fitted where max_batch said 640."""
-    hardware = "rtx-4090"
     e = est(model="llama-3.2-1b", hardware=hardware, engine=engine, input_tokens=input_tokens, output_tokens=50)
     assert e.engine_id == engine
     if e.max_batch:
