@@ -63,6 +63,8 @@ class PickField(FormInput):
         """Focus with the cursor after the text and nothing selected, so typing adds to a picked id."""
         self._cursor_to_end_on_focus = True
         self.focus()
+        # Textual may already have given the focus back as the list closed (no new Focus event then).
+        self.call_after_refresh(self._place_cursor_at_end)
 
     def on_focus(self) -> None:
         if self._cursor_to_end_on_focus:
