@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from llmcalc_tui.catalog.schema import Catalog, EngineSpec, FormatSpec, HardwareSpec, ModelSpec
 from llmcalc_tui.core import architecture as arch
-from llmcalc_tui.core.fit import activation_bytes, gpus_needed, kv_bytes_per_value, nodes_for, plan
+from llmcalc_tui.core.fit import activation_bytes, gpus_needed, kv_bytes_per_value, nodes_for, plan  # noqa: F401 (activation_bytes: re-exported)
 from llmcalc_tui.core.scenario import Resolved, Scenario, hardware_keys, resolve
 from llmcalc_tui.core.units import fmt_money, fmt_sig
 

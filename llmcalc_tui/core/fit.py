@@ -7,7 +7,7 @@ One arithmetic decides `fits`, `max_batch`, the warning that names what breaks t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from llmcalc_tui.catalog.schema import EngineSpec, FormatSpec, HardwareSpec, ModelSpec
 from llmcalc_tui.core import architecture as arch
