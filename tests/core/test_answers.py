@@ -365,3 +365,15 @@ def test_saved_scenarios_keep_catalog_ids(capsys):
     code, out, _ = run(capsys, "scenarios", "show", "typed", "--json")
     assert code == 0
     assert '"llama-3.1-8b"' in out and '"rtx-4090"' in out and "meta-llama" not in out.split('"estimate"')[0]
+
+
+def test_layer_split_hand_off_by_hand():
+    """Two stages of llama.cpp on RTX 4090s: the same step as one GPU plus one hand-off of the hidden state
+    (4096 x 2 bytes) over PCIe at the engine's link efficiency, plus the link latency."""
+    one = est(model="llama-3.1-8b", weights="q4_k_m", hardware="rtx-4090", engine="llama.cpp")
+    two = est(model="llama-3.1-8b", weights="q4_k_m", hardware="rtx-4090", engine="llama.cpp", gpus=2)
+    engine, hw = CATALOG.engines["llama.cpp"], CATALOG.hardware["rtx-4090"]
+    link = (hw.interconnect_gb_s or hw.host_link_gb_s) * 1e9 * engine.allreduce_efficiency
+    hand_off_ms = (engine.allreduce_latency_us * 1e-6 + 4096 * 2 / link) * 1e3
+    # Per GPU only half the weights: the KV cache is the same, so the step reads the same bytes in total.
+    assert two.timing.tpot_ms == pytest.approx(one.timing.tpot_ms + hand_off_ms, rel=1e-9)
