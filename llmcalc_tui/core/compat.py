@@ -75,6 +75,8 @@ class GridRow:
             "usd_per_1m_output_tokens": r(self.usd_per_1m_output_tokens, 4),
             "cost_basis": self.cost_basis,
             "usd_per_1m_by_basis": {k: r(v, 4) for k, v in self.usd_per_1m_by_basis.items()},
+            "usd_per_month_by_basis": {k: r(v, 2) for k, v in self.usd_per_month_by_basis.items()},
+            "replicas": self.replicas,
             "memory_per_gpu_gib": r(self.memory_per_gpu_gib),
             "capacity_per_gpu_gib": r(self.capacity_per_gpu_gib),
         }
