@@ -17,7 +17,7 @@ from textual.widgets import Input, Select, Tab, Tabs
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.config import HARDWARE_KINDS
-from llmcalc_tui.core.scenario import Scenario
+from llmcalc_tui.core.scenario import Scenario, canonical_ids
 from llmcalc_tui.export import export_scenarios
 from llmcalc_tui.messages import FieldEdited, HardwareChosen, PickRequested
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError, unknown_ids
@@ -428,7 +428,8 @@ class MainScreen(Screen[None]):
         """Save the current scenario under `name`; True when it was written."""
         assert self.state is not None
         try:
-            path = self.store.save(name, self.state.scenario, notes)
+            # Saved with catalog ids ("Llama 3.1 70B" typed is stored as llama-3.1-70b).
+            path = self.store.save(name, canonical_ids(self.state.scenario, self.catalog), notes)
         except ScenarioStoreError as exc:
             self.notify(exc.message, severity="error")
             return False

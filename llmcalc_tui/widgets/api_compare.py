@@ -22,7 +22,7 @@ METRICS: tuple[Metric, ...] = (
     ("TPOT", lambda e: e.timing.tpot_ms, fmt_duration_ms, "lower"),
     ("end to end", lambda e: e.timing.end_to_end_ms, fmt_duration_ms, "lower"),
     ("tok/s per req", lambda e: e.timing.decode_tok_s_per_sequence, fmt_rate, "higher"),
-    ("$/request", lambda e: e.cost.per_request, fmt_money_per_request, "lower"),
+    ("$/request", lambda e: e.cost.per_request, lambda x: short_per_request(x), "lower"),
     ("all-in $/1M out", lambda e: e.cost.per_1m_output_tokens, fmt_money, "lower"),
     ("$/month", lambda e: e.cost.per_month, fmt_money, "lower"),
 )
@@ -31,6 +31,11 @@ LABEL_WIDTH = 16
 BLENDED_NOTE = "all-in $/1M out: all-in per 1M output tokens (input included)"
 """What the blended price row means; the API's list prices show separately above it."""
 VALUE_WIDTH = 16
+
+
+def short_per_request(usd: float | None) -> str:
+    """A per-request cost short enough for a table cell: "$0.02", or "$3.81/1k req" below a cent."""
+    return fmt_money_per_request(usd).replace(" per 1k requests", "/1k req").replace(" per request", "")
 
 
 def best_side(a: float | None, b: float | None, better: str) -> int | None:
@@ -126,11 +131,13 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
         text.append("\n")
         prices = state.api_prices if api is not None else None
         if prices is not None:
-            cached = f" (cached {fmt_money(prices.cached_input)})" if prices.cached_input is not None else ""
-            for label, price, extra in (("list $/1M in", prices.input, cached), ("list $/1M out", prices.output, "")):
+            rows = [("list $/1M in", prices.input), ("list $/1M out", prices.output)]
+            if prices.cached_input is not None:
+                rows.insert(1, ("list cached in", prices.cached_input))
+            for label, price in rows:
                 text.append(label.ljust(LABEL_WIDTH), label_style)
                 text.append("-".ljust(VALUE_WIDTH))
-                text.append(fmt_money(price) + extra)
+                text.append(fmt_money(price))
                 text.append("\n")
         for label, value, fmt, better in METRICS:
             a = value(own)
