@@ -44,6 +44,10 @@ class GridRow:
     usd_per_month_by_basis: dict[str, float | None] = field(default_factory=dict)
     replicas: int | None = None
     engine_reason: str = ""
+    tp: int = 1
+    pp: int = 1
+    """The split the row was estimated with: what estimate() picks itself for gpus_needed GPUs when tp is
+    left empty and pp is 1, so a form that takes this row should set exactly that."""
 
     def usd_per_1m_on(self, basis: str) -> float | None:
         """$/1M output tokens on one basis, so a whole grid column can switch between rented and owned."""
@@ -144,6 +148,8 @@ def build_grid(scenario: Scenario, catalog: Catalog, basis: GridBasis = "auto") 
                 usd_per_month_by_basis={k: c.per_month for k, c in est.costs.items()},
                 replicas=est.cost.replicas,
                 engine_reason=reason,
+                tp=est.tp,
+                pp=est.pp,
             )
         )
     return rows

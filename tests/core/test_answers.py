@@ -377,3 +377,13 @@ def test_layer_split_hand_off_by_hand():
     hand_off_ms = (engine.allreduce_latency_us * 1e-6 + 4096 * 2 / link) * 1e3
     # Per GPU only half the weights: the KV cache is the same, so the step reads the same bytes in total.
     assert two.timing.tpot_ms == pytest.approx(one.timing.tpot_ms + hand_off_ms, rel=1e-9)
+
+
+def test_taking_a_grid_row_reproduces_it():
+    """estimate() with the row's hardware, gpus_needed, engine auto, tp empty and pp 1 gives the row's figures."""
+    for row in build_grid(Scenario(model="llama-3.1-70b", weights="fp8"), CATALOG):
+        if not row.fits:
+            continue
+        e = est(model="llama-3.1-70b", weights="fp8", hardware=row.hardware, gpus=row.gpus_needed)
+        assert (e.engine_id, e.tp, e.pp) == (row.engine, row.tp, row.pp), row.hardware
+        assert e.timing.decode_tok_s_per_sequence == pytest.approx(row.decode_tok_s), row.hardware
