@@ -387,3 +387,20 @@ def test_taking_a_grid_row_reproduces_it():
         e = est(model="llama-3.1-70b", weights="fp8", hardware=row.hardware, gpus=row.gpus_needed)
         assert (e.engine_id, e.tp, e.pp) == (row.engine, row.tp, row.pp), row.hardware
         assert e.timing.decode_tok_s_per_sequence == pytest.approx(row.decode_tok_s), row.hardware
+
+
+def test_running_server_ttft_by_hand():
+    """At 100 % of peak with a sharp roofline: a one-token prompt joining one running sequence pays that
+    sequence's KV read (2,001 cached tokens of llama-2-7b at 512 KiB each) on top of its own prefill."""
+    engine = CATALOG.engines["vllm"].model_copy(update={
+        "decode_bandwidth_efficiency": 1.0, "prefill_compute_efficiency": 1.0, "batched_compute_efficiency": 1.0,
+        "step_overhead_ms": 0.0, "layer_overhead_us": 0.0, "kv_bandwidth_efficiency": 1.0,
+        "roofline_sharpness": 64.0, "moe_compute_efficiency": 1.0,
+    })
+    catalog = CATALOG.model_copy(update={"engines": {**CATALOG.engines, "vllm": engine}})
+    common = dict(model="llama-2-7b", weights="fp16", hardware="h100-sxm", engine="vllm", input_tokens=1,
+                  output_tokens=4000)
+    alone = estimate(Scenario(batch=1, **common), catalog)
+    joined = estimate(Scenario(batch=2, **common), catalog)
+    kv_read_ms = 524_288 * 2001 / 3350e9 * 1e3
+    assert joined.timing.ttft_ms - alone.timing.ttft_ms == pytest.approx(kv_read_ms, rel=1e-3)
