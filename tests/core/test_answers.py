@@ -404,3 +404,13 @@ def test_running_server_ttft_by_hand():
     joined = estimate(Scenario(batch=2, **common), catalog)
     kv_read_ms = 524_288 * 2001 / 3350e9 * 1e3
     assert joined.timing.ttft_ms - alone.timing.ttft_ms == pytest.approx(kv_read_ms, rel=1e-3)
+
+
+def test_catalog_idle_power_replaces_the_default_share():
+    hw = CATALOG.hardware["rtx-4090"].model_copy(update={"idle_power_w": 20.0})
+    catalog = CATALOG.model_copy(update={"hardware": {**CATALOG.hardware, "rtx-4090": hw}})
+    e = estimate(Scenario(model="llama-3.2-1b", hardware="rtx-4090", utilisation=0.25, lifetime_years=4,
+                          electricity_usd_per_kwh=0.3, pue=1.0, requests_per_minute=1), catalog)
+    watts = 0.25 * 450 + 0.75 * 20
+    assert e.cost.per_hour == pytest.approx((1600 / 48 + watts / 1000 * 0.3 * 730) / 730)
+    assert "idle at 20 W" in e.cost.basis
