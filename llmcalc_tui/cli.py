@@ -260,15 +260,18 @@ def cmd_models(args: argparse.Namespace, catalog: Catalog) -> int:
 def cmd_hardware(args: argparse.Namespace, catalog: Catalog) -> int:
     from llmcalc_tui.core.report import table
 
-    rows = [h.model_dump(mode="json") for h in catalog.hardware.values() if not args.kind or h.kind == args.kind]
+    rows = [{**h.model_dump(mode="json"), "idle_w": round(h.idle_watts, 1)}
+            for h in catalog.hardware.values() if not args.kind or h.kind == args.kind]
     if args.json:
         print_json(rows)
     else:
         print(table(
-            ["id", "kind", "memory", "GB/s", "bf16/fp16 TFLOPS", "W", "$/h"],
+            ["id", "kind", "memory", "GB/s", "bf16/fp16 TFLOPS", "W", "idle W", "$ to buy", "$/h"],
             [[r["id"], r["kind"], f"{fmt_sig(r['memory_gb'], 4, strip=True)} GB", f"{r['bandwidth_gb_s']:,.0f}",
               fmt_sig(r['tflops'].get('bf16', r['tflops'].get('fp16', r['tflops'].get('fp32', 0))), 4, strip=True),
-              fmt_sig(r['power_w'], 4, strip=True), f"{r['cloud_usd_per_hour']:.2f}" if r["cloud_usd_per_hour"] else ""]
+              fmt_sig(r['power_w'], 4, strip=True), fmt_sig(r["idle_w"], 3, strip=True),
+              f"{r['price_usd']:,.0f}" if r["price_usd"] else "",
+              f"{r['cloud_usd_per_hour']:.2f}" if r["cloud_usd_per_hour"] else ""]
              for r in rows],
         ))
     return 0
