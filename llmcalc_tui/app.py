@@ -48,7 +48,7 @@ class LlmCalcApp(App[int]):
     BINDINGS = [
         # Priority, so it also works over modal screens (which see only the app's priority bindings).
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-anywhere",
-                tooltip="Quit llmcalc (asks once when there are unsaved changes)"),
+                tooltip="Quit (asks once when there are unsaved changes)"),
         Binding("ctrl+c", "help_quit", show=False, system=True),
     ]
     COMMANDS = App.COMMANDS | {CatalogCommands, ScenarioCommands}

@@ -7,7 +7,6 @@ comparison. Invalid input records a message for the field and keeps the last goo
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -313,20 +312,10 @@ def _grid_key(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update=GRID_INDEPENDENT)
 
 
-def _grid_takes_basis() -> bool:
-    try:
-        return "basis" in inspect.signature(build_grid).parameters
-    except (TypeError, ValueError):  # pragma: no cover
-        return False
-
-
 def grid_rows(scenario: Scenario, catalog: Catalog, basis: GridBasis) -> tuple[GridRow, ...]:
     """The hardware grid of a scenario's workload with every row priced on one basis."""
     try:
-        if _grid_takes_basis():
-            return tuple(build_grid(scenario, catalog, basis=basis))  # type: ignore[call-arg]
-        deployment = "cloud" if basis == "cloud" else "local"
-        return tuple(build_grid(scenario.model_copy(update={"deployment": deployment}), catalog))
+        return tuple(build_grid(scenario, catalog, basis=basis))
     except ScenarioError:
         return ()
 
@@ -344,16 +333,9 @@ def set_grid_basis(state: AppState, basis: GridBasis, catalog: Catalog) -> AppSt
     """The state with the grid priced on another basis (rented or owned); the same object if unchanged."""
     if basis == state.grid_basis or basis not in GRID_BASES:
         return state
-    if state.grid and all(hasattr(row, "on_basis") for row in state.grid):
-        grid = tuple(row.on_basis(basis) for row in state.grid)  # every row carries both prices
-    else:
-        grid = grid_rows(state.scenario, catalog, basis) if state.estimate is not None else ()
+    # Every row carries its price on both bases, so switching needs no new estimates.
+    grid = tuple(row.on_basis(basis) for row in state.grid)
     return replace(state, grid=grid, grid_basis=basis, revision=state.revision + 1)
-
-
-def default_grid_basis(scenario: Scenario) -> GridBasis:
-    """The grid's basis for a scenario: owned when the user said local, else rented."""
-    return "owned" if scenario.deployment == "local" else "cloud"
 
 
 def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppState:
@@ -518,16 +500,12 @@ def row_basis(row: GridRow, grid_basis: str | None = None) -> str | None:
     """The cost basis of a grid row's price ("cloud" or "owned"), None when it has no price."""
     if row.usd_per_1m_output_tokens is None:
         return None
-    basis = getattr(row, "cost_basis", None)
-    if basis in ("local", "owned"):
-        return "owned"
-    return basis or grid_basis
+    return row.cost_basis or grid_basis
 
 
 def row_nodes(row: GridRow) -> int | None:
-    """How many nodes the row's GPU count spans, when the core says so."""
-    nodes = getattr(row, "nodes_needed", None)
-    return nodes if isinstance(nodes, int) else None
+    """How many nodes the row's GPU count spans."""
+    return row.nodes_needed
 
 
 def _sort_value(row: GridRow, key: str, basis: str | None = None) -> Any:
@@ -700,14 +678,13 @@ _DEPLOYMENT_BASIS = {"cloud": "cloud", "local": "owned", "api": "api"}
 def estimate_facts(est: Estimate) -> EstimateFacts:
     """The facts of an estimate beyond its raw figures."""
     cost, timing = est.cost, est.timing
-    ttft_batch = getattr(timing, "ttft_batch_ms", None)
     return EstimateFacts(
-        basis_kind=getattr(cost, "basis_kind", "") or _DEPLOYMENT_BASIS.get(est.deployment, est.deployment),
-        replicas=getattr(cost, "replicas", None),
-        gpus_needed=getattr(est, "gpus_needed", None),
-        nodes_needed=getattr(est, "nodes_needed", None),
+        basis_kind=cost.basis_kind or _DEPLOYMENT_BASIS.get(est.deployment, est.deployment),
+        replicas=cost.replicas,
+        gpus_needed=est.gpus_needed,
+        nodes_needed=est.nodes_needed,
         ttft_ms=timing.ttft_ms,
-        ttft_batch_ms=ttft_batch if ttft_batch is not None else None,
+        ttft_batch_ms=timing.ttft_batch_ms,
     )
 
 

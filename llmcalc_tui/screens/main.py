@@ -81,7 +81,7 @@ class MainScreen(Screen[None]):
 
     BINDINGS = [
         Binding("ctrl+q", "request_quit", "Quit", id="quit-app",
-                tooltip="Quit llmcalc (asks once when there are unsaved changes)"),
+                tooltip="Quit (asks once when there are unsaved changes)"),
         Binding("f1", "show_help", "Help", id="show-help", tooltip="Keys and how the calculator works"),
         Binding("ctrl+s", "save_scenario", "Save", id="save-scenario", tooltip="Save the scenario under a name"),
         Binding("ctrl+o", "open_scenario", "Open", id="open-scenario",

@@ -101,9 +101,10 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
         self._shown = shown
         table = self.render_table(state)
         if state.errors:
-            # Greyed and labelled: these figures belong to the last valid setup, not to the form.
-            table = Text(f"{STALE_NOTE} (fix the marked field)\n", self._style("stale")) + Text(
-                table.plain, style=self._style("stale"))
+            # Greyed and labelled: these figures belong to the last valid setup, not to the form. The
+            # note replaces the heading line, so the block keeps its height and nothing is laid out again.
+            _heading, _, body = table.plain.partition("\n")
+            table = Text(f"{STALE_NOTE.capitalize()} (greyed)\n{body}", style=self._style("stale"))
         self.query_one("#api-table", TextBlock).show(table)
 
     def render_table(self, state: AppState) -> Text:

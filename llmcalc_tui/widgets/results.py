@@ -55,11 +55,6 @@ def metric_lines(rows: list[tuple[str, str]], label_style: Style, value_style: S
     return text
 
 
-def deployment_words(est: Estimate) -> str:
-    """How the setup is paid for, in words."""
-    return BASIS_DETAIL.get(estimate_facts(est).basis_kind, est.deployment)
-
-
 def grey(text: Text, style: Style) -> Text:
     """The same text in one muted style: results that no longer match the form."""
     return Text(text.plain, style=style, end="", no_wrap=text.no_wrap)
@@ -169,7 +164,6 @@ class ResultsPanel(VerticalScroll, can_focus=True):
             return
         self._shown_estimate = est
         self._shown_stale = stale
-        self.set_class(stale, "-stale")
         bar = self.query_one(MemoryBar)
         bar.stale = stale
         bar.estimate = est
