@@ -238,6 +238,9 @@ class AppState:
     """Hardware grid of `scenario`'s workload, every row priced on `grid_basis`."""
     grid_basis: GridBasis = "cloud"
     """How the grid prices every row: rented (cloud $/GPU-hour) or owned (purchase + electricity)."""
+    grid_scenario: Scenario | None = None
+    """The scenario whose workload `grid` shows (None: no grid yet); it lags `scenario` while the grid is
+    hidden, since edits then skip the grid (see `ensure_grid`)."""
     api_estimate: Estimate | None = None
     """The same workload on the compared API model."""
     api_error: str | None = None
@@ -257,6 +260,13 @@ class AppState:
     def stale(self) -> bool:
         """Whether the results are the last good ones rather than the form's."""
         return bool(self.errors)
+
+    @property
+    def grid_pending(self) -> bool:
+        """Whether the grid shows an older workload than the results (it was hidden while they changed)."""
+        if self.estimate is None:
+            return False
+        return self.grid_scenario is None or _grid_key(self.grid_scenario) != _grid_key(self.scenario)
 
     @property
     def api_model_id(self) -> str | None:
@@ -320,13 +330,24 @@ def grid_rows(scenario: Scenario, catalog: Catalog, basis: GridBasis) -> tuple[G
         return ()
 
 
-def _grid_for(scenario: Scenario, previous: AppState | None, catalog: Catalog,
-              basis: GridBasis | None = None) -> tuple[GridRow, ...]:
-    basis = basis or (previous.grid_basis if previous is not None else "cloud")
-    if (previous is not None and previous.estimate is not None and previous.grid_basis == basis
-            and _grid_key(previous.scenario) == _grid_key(scenario)):
-        return previous.grid
-    return grid_rows(scenario, catalog, basis)
+def _grid_for(scenario: Scenario, previous: AppState, catalog: Catalog,
+              with_grid: bool) -> tuple[tuple[GridRow, ...], Scenario | None]:
+    """(rows, the scenario they are for): the previous rows when the workload is the same, new ones when
+    `with_grid`, else the previous rows left behind (pending until the grid is shown)."""
+    kept = previous.grid_scenario
+    if kept is not None and _grid_key(kept) == _grid_key(scenario):
+        return previous.grid, kept
+    if not with_grid:
+        return previous.grid, kept
+    return grid_rows(scenario, catalog, previous.grid_basis), scenario
+
+
+def ensure_grid(state: AppState, catalog: Catalog) -> AppState:
+    """The state with the grid brought up to date with the results; the same object when it already is."""
+    if not state.grid_pending:
+        return state
+    return replace(state, grid=grid_rows(state.scenario, catalog, state.grid_basis), grid_scenario=state.scenario,
+                   revision=state.revision + 1)
 
 
 def set_grid_basis(state: AppState, basis: GridBasis, catalog: Catalog) -> AppState:
@@ -338,8 +359,11 @@ def set_grid_basis(state: AppState, basis: GridBasis, catalog: Catalog) -> AppSt
     return replace(state, grid=grid, grid_basis=basis, revision=state.revision + 1)
 
 
-def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppState:
-    """A new state from the form texts: parse all, validate, estimate; keep the old results on any error."""
+def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog, with_grid: bool = True) -> AppState:
+    """A new state from the form texts: parse all, validate, estimate; keep the old results on any error.
+
+    Without `with_grid` the hardware grid (some 70 estimates) is left for `ensure_grid`.
+    """
     updates: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, text in raw.items():
@@ -359,7 +383,7 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppS
     except ScenarioError as exc:
         name = exc.field if exc.field in FIELD_SPECS else "model"
         return replace(prev, raw=raw, errors={name: exc.message}, dirty=True, revision=prev.revision + 1)
-    grid = _grid_for(candidate, prev, catalog)
+    grid, grid_scenario = _grid_for(candidate, prev, catalog, with_grid)
     if prev.estimate is not None and _api_key(prev.scenario) == _api_key(candidate) and (prev.api_estimate or prev.api_error):
         api_est, api_error = prev.api_estimate, prev.api_error
     else:
@@ -372,6 +396,7 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppS
         errors={},
         estimate=est,
         grid=grid,
+        grid_scenario=grid_scenario,
         api_estimate=api_est,
         api_error=api_error,
         api_prices=api_prices,
@@ -393,18 +418,21 @@ def initial_state(catalog: Catalog, scenario: Scenario | None = None, grid_basis
     return replace(state, dirty=bool(state.errors) or state.scenario != scenario, revision=0)
 
 
-def apply_edit(state: AppState, name: str, raw: str, catalog: Catalog) -> AppState:
-    """The state after one field's text changed; the same object when the text did not change."""
+def apply_edit(state: AppState, name: str, raw: str, catalog: Catalog, *, with_grid: bool = True) -> AppState:
+    """The state after one field's text changed; the same object when the text did not change.
+
+    `with_grid=False` leaves the hardware grid behind (for a hidden grid; `ensure_grid` catches up).
+    """
     if state.raw.get(name) == raw:
         return state
-    return _recompute(state, {**state.raw, name: raw}, catalog)
+    return _recompute(state, {**state.raw, name: raw}, catalog, with_grid)
 
 
-def apply_edits(state: AppState, edits: Mapping[str, str], catalog: Catalog) -> AppState:
+def apply_edits(state: AppState, edits: Mapping[str, str], catalog: Catalog, *, with_grid: bool = True) -> AppState:
     """The state after several fields changed at once (e.g. choosing a grid row)."""
     if all(state.raw.get(k) == v for k, v in edits.items()):
         return state
-    return _recompute(state, {**state.raw, **edits}, catalog)
+    return _recompute(state, {**state.raw, **edits}, catalog, with_grid)
 
 
 def load_scenario(
@@ -423,8 +451,8 @@ def load_scenario(
     fresh = _recompute(base, raw_from_scenario(usable), catalog)
     if fresh.estimate is None:
         # Even the usable part does not estimate: keep the previous results beside the loaded form.
-        fresh = replace(fresh, estimate=state.estimate, grid=state.grid, api_estimate=state.api_estimate,
-                        api_error=state.api_error, api_prices=state.api_prices)
+        fresh = replace(fresh, estimate=state.estimate, grid=state.grid, grid_scenario=state.grid_scenario,
+                        api_estimate=state.api_estimate, api_error=state.api_error, api_prices=state.api_prices)
     if not unknown:
         return replace(fresh, dirty=bool(fresh.errors))
     raw = {**fresh.raw, **{f: format_field(f, scenario) for f in unknown}}

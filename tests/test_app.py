@@ -1037,3 +1037,22 @@ async def test_too_small_terminal_says_so_and_recovers():
         assert screen.query_one("#body").display
         await type_into(pilot, "batch", "3")
         assert screen.state.scenario.batch == 3
+
+
+async def test_hidden_grid_catches_up_when_shown():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "batch", "4096")
+        state = screen.state
+        assert state.grid_pending  # the grid page is hidden: typing skipped it
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not screen.state.grid_pending
+        grid = screen.query_one(CompatGrid)
+        assert any(not r.fits for r in grid.visible_rows)  # rows for batch 4096, not batch 1
+        await pilot.press("f2")
+        await type_into(pilot, "batch", "1")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert all(r.fits for r in screen.query_one(CompatGrid).visible_rows)

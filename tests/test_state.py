@@ -13,6 +13,7 @@ from llmcalc_tui.state import (
     apply_edits,
     break_even_requests_per_minute,
     complete_id,
+    ensure_grid,
     estimate_facts,
     filter_options,
     hardware_options,
@@ -345,3 +346,17 @@ def test_completion_and_picker_search_are_forgiving(catalog):
     assert hits[0].id == "llama-3.1-8b"
     a100 = [o.id for o in filter_options(hardware_options(catalog), "a100", catalog=catalog, kind="hardware")]
     assert a100 and all(i.startswith("a100") for i in a100) and len(a100) >= 2
+
+
+def test_hidden_grid_is_skipped_and_caught_up(start, catalog):
+    lazy = apply_edit(start, "batch", "64", catalog, with_grid=False)
+    assert lazy.estimate.batch == 64 and lazy.grid_pending
+    assert lazy.grid is start.grid  # left behind, not recomputed
+    assert apply_edit(lazy, "gpus", "2", catalog, with_grid=False).grid_pending  # still behind
+    caught_up = ensure_grid(lazy, catalog)
+    assert not caught_up.grid_pending and ensure_grid(caught_up, catalog) is caught_up
+    eager = apply_edit(start, "batch", "64", catalog)
+    assert [r.to_json() for r in caught_up.grid] == [r.to_json() for r in eager.grid]
+    # An edit that leaves the workload alone needs no grid at all.
+    same_workload = apply_edit(start, "gpus", "2", catalog, with_grid=False)
+    assert not same_workload.grid_pending and same_workload.grid is start.grid

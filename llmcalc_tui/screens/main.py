@@ -38,6 +38,7 @@ from llmcalc_tui.state import (
     api_model_options,
     apply_edit,
     apply_edits,
+    ensure_grid,
     filter_options,
     hardware_edits,
     hardware_options,
@@ -142,6 +143,7 @@ class MainScreen(Screen[None]):
         self._last_form_focus: Widget | None = None
         self._controls: dict[str, Input | Select] = {}
         self._layout_wide: str | None = None
+        self._grid_shown = True
         self._resumed_once = False
 
     def _breakpoint_class(self) -> str:
@@ -232,7 +234,7 @@ class MainScreen(Screen[None]):
         """Apply edits that did not come from typing: show them in the form, then recompute."""
         self.write_form(edits)
         assert self.state is not None
-        self.state = apply_edits(self.state, edits, self.catalog)
+        self.state = apply_edits(self.state, edits, self.catalog, with_grid=self._grid_shown)
 
     def write_form(self, raw: Mapping[str, str]) -> None:
         """Put texts into the fields without the fields posting them back."""
@@ -247,7 +249,7 @@ class MainScreen(Screen[None]):
         control = self._controls.get(message.field)
         if control is not None and str(control.value) != message.raw:
             return  # stale: the field changed again (or was loaded) after this edit was sent
-        self.state = apply_edit(self.state, message.field, message.raw, self.catalog)
+        self.state = apply_edit(self.state, message.field, message.raw, self.catalog, with_grid=self._grid_shown)
 
     @on(HardwareChosen)
     def _hardware_chosen(self, message: HardwareChosen) -> None:
@@ -347,6 +349,10 @@ class MainScreen(Screen[None]):
             "#page-api": mode == "xwide" or (mode == "wide" and top_page == "api") or page == "api",
             "#page-grid": side or page == "grid",
         }
+        self._grid_shown = shown["#page-grid"]
+        if self._grid_shown and self.state is not None:
+            # Edits made while the grid was hidden skipped it; it catches up before it shows.
+            self.state = ensure_grid(self.state, self.catalog)
         for selector, visible in shown.items():
             widget = self.query_one(selector)
             if widget.display != visible:
