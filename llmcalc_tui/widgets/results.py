@@ -227,7 +227,8 @@ class ResultsPanel(VerticalScroll, can_focus=True):
             replicas = f" · {facts.replicas:,} replica{'s' if facts.replicas != 1 else ''}"
         rows = [
             ("per request", fmt_money_per_request(c.per_request)),
-            ("per 1M out", fmt_money(c.per_1m_output_tokens)),
+            # An API's price per output token also carries the input it was sent with.
+            ("all-in 1M out" if facts.basis_kind == "api" else "per 1M out", fmt_money(c.per_1m_output_tokens)),
             ("per hour", fmt_money(c.per_hour)),
             ("per month", fmt_money(c.per_month) + replicas),
         ]
