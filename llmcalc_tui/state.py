@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.bands import attach_bands
-from llmcalc_tui.core.compat import GridRow, build_grid, split
+from llmcalc_tui.core.compat import GridRow, build_grid
 from llmcalc_tui.core.estimate import Estimate, estimate
 from llmcalc_tui.core.scenario import IdKind, Scenario, ScenarioError, normalise_id, search_ids
 from llmcalc_tui.core import units
@@ -480,14 +480,8 @@ def hardware_edits(state: AppState, row: GridRow, catalog: Catalog) -> dict[str,
     edits = {"hardware": row.hardware, "gpus": str(gpus)}
     if state.scenario.engine is not None:
         edits["engine"] = row.engine
-    model_id = state.estimate.model_id if state.estimate else state.scenario.model
-    model = catalog.models.get(model_id)
-    if model is None and model_id in catalog.api_models:
-        open_id = catalog.api_models[model_id].open_model
-        model = catalog.models.get(open_id) if open_id else None
-    _tp, pp = split(model, gpus) if model is not None else (gpus, 1)
-    # split() always gives tp x pp = gpus, which is what an empty (auto) TP means.
-    edits.update(tp="", pp=str(pp))
+    # The row's own split, so the results reproduce the row; an empty (auto) TP where it means the same.
+    edits.update(tp="" if row.pp == 1 and row.tp == gpus else str(row.tp), pp=str(row.pp))
     if state.scenario.deployment == "api":
         edits["deployment"] = "auto"
     return edits

@@ -360,3 +360,14 @@ def test_hidden_grid_is_skipped_and_caught_up(start, catalog):
     # An edit that leaves the workload alone needs no grid at all.
     same_workload = apply_edit(start, "gpus", "2", catalog, with_grid=False)
     assert not same_workload.grid_pending and same_workload.grid is start.grid
+
+
+def test_choosing_any_fitting_grid_row_reproduces_it(start, catalog):
+    state = apply_edit(start, "model", "llama-3.1-405b", catalog)
+    for row in [r for r in state.grid if r.fits][:25]:
+        after = apply_edits(state, hardware_edits(state, row, catalog), catalog)
+        assert after.errors == {}, (row.hardware, after.errors)
+        est = after.estimate
+        assert (est.hardware_id, est.gpus, est.tp, est.pp, est.engine_id) == (
+            row.hardware, row.gpus_needed, row.tp, row.pp, row.engine)
+        assert est.fits
