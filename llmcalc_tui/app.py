@@ -46,7 +46,9 @@ class LlmCalcApp(App[int]):
     CSS_PATH = ["app.tcss", "screens/main.tcss"]
     TITLE = "llmcalc"
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", show=False, id="quit-anywhere", tooltip="Quit llmcalc"),
+        # Priority, so it also works over modal screens (which see only the app's priority bindings).
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="quit-anywhere",
+                tooltip="Quit (asks once when there are unsaved changes)"),
         Binding("ctrl+c", "help_quit", show=False, system=True),
         Binding("ctrl+n", "import_model", "Import model", show=False, id="import-model",
                 tooltip="Import a model from the Hub, a config.json or a GGUF file"),
@@ -223,6 +225,16 @@ class LlmCalcApp(App[int]):
             from llmcalc_tui.screens.import_model import open_import
 
             open_import(self.screen)
+
+    # ------------------------------------------------------------------ quitting
+
+    async def action_quit(self) -> None:
+        """ctrl+q anywhere: the main screen asks once when there are unsaved changes."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is None:
+            self.exit()
+            return
+        main.action_request_quit()
 
     # ------------------------------------------------------------------ palette
 

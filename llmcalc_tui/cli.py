@@ -6,7 +6,6 @@ import argparse
 import gc
 import json
 import math
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -14,6 +13,7 @@ from typing import NoReturn
 from llmcalc_tui import __version__
 from llmcalc_tui.catalog.loader import CatalogError, load_builtin
 from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.core.units import fmt_sig, parse_count, parse_number
 from llmcalc_tui.core.scenario import MAX_BATCH, MAX_GPUS, MAX_TOKENS, Scenario, ScenarioError
 
 EXIT_USAGE = 2
@@ -30,18 +30,16 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-_ASCII_INT = re.compile(r"^[+]?[0-9][0-9_]*$")
-_ASCII_FLOAT = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-
-
 def int_in(name: str, low: int, high: int) -> Callable[[str], int]:
-    """argparse type: an ASCII whole number within [low, high]."""
+    """argparse type: a whole number within [low, high], in the shared syntax (1,000 / 1_000 / 32k / 1.5M)."""
 
     def parse(text: str) -> int:
-        text = text.strip()
-        if not _ASCII_INT.match(text):
-            raise argparse.ArgumentTypeError(f"{name} must be a whole number, got {text!r}")
-        value = int(text)
+        try:
+            value = parse_count(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number (such as 1000, 1,000, 32k or 1.5M), got {text.strip()!r}"
+            ) from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{name} must be between {low:,} and {high:,}, got {value:,}")
         return value
@@ -50,16 +48,17 @@ def int_in(name: str, low: int, high: int) -> Callable[[str], int]:
 
 
 def float_in(name: str, low: float, high: float, low_open: bool = False) -> Callable[[str], float]:
-    """argparse type: a finite ASCII number within the range."""
+    """argparse type: a finite number within the range, in the shared syntax."""
 
     def parse(text: str) -> float:
-        text = text.strip()
-        if not _ASCII_FLOAT.match(text):
-            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text!r}")
-        value = float(text)
+        try:
+            value = parse_number(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a number, got {text.strip()!r}") from None
         if not math.isfinite(value) or value < low or value > high or (low_open and value == low):
-            bound = f"above {low:g}" if low_open else f"at least {low:g}"
-            raise argparse.ArgumentTypeError(f"{name} must be {bound} and at most {high:g}, got {text}")
+            bound = f"above {fmt_sig(low, strip=True)}" if low_open else f"at least {fmt_sig(low, strip=True)}"
+            raise argparse.ArgumentTypeError(
+                f"{name} must be {bound} and at most {fmt_sig(high, strip=True)}, got {text.strip()}")
         return value
 
     return parse
@@ -98,11 +97,13 @@ def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = Tru
     parser.add_argument("--gpus", type=int_in("--gpus", 1, MAX_GPUS), help="number of GPUs (default 1)")
     parser.add_argument("--tp", type=int_in("--tp", 1, MAX_GPUS), help="tensor parallel (default gpus / pp)")
     parser.add_argument("--pp", type=int_in("--pp", 1, MAX_GPUS), help="pipeline parallel (default 1)")
-    parser.add_argument("--engine", type=identifier("--engine"), help="serving engine (default vllm)")
+    parser.add_argument("--engine", type=identifier("--engine"),
+                        help="serving engine (default auto: vllm on datacenter GPUs, llama.cpp elsewhere)")
     parser.add_argument("--input-tokens", type=int_in("--input-tokens", 1, MAX_TOKENS), help="default 1000")
     parser.add_argument("--output-tokens", type=int_in("--output-tokens", 1, MAX_TOKENS), help="default 200")
     parser.add_argument("--batch", type=batch_value, help="concurrent sequences, or 'max' (default 1)")
-    parser.add_argument("--deployment", choices=["local", "cloud", "api"], help="cost basis")
+    parser.add_argument("--deployment", choices=["auto", "local", "cloud", "api"],
+                        help="cost basis: cloud (rented), local (owned) or api (default auto)")
     parser.add_argument("--api-model", type=identifier("--api-model"), help="API model to price against")
     parser.add_argument("--electricity", type=float_in("--electricity", 0, 100), help="$/kWh (local)")
     parser.add_argument("--pue", type=float_in("--pue", 1, 5), help="power usage effectiveness (local)")
@@ -264,9 +265,9 @@ def cmd_models(args: argparse.Namespace, catalog: Catalog) -> int:
         print(table(
             ["id", "type", "params", "context", "price in/out $/1M"],
             [[r["id"], r["type"],
-              f"{r['params_total'] / 1e9:.2f}B" + (f" ({r['params_active'] / 1e9:.1f}B act)" if r.get("params_active") != r.get("params_total") else "") if r["type"] == "open" else r.get("provider", ""),
+              f"{r['params_total'] / 1e9:,.2f}B" + (f" ({r['params_active'] / 1e9:,.1f}B act)" if r.get("params_active") != r.get("params_total") else "") if r["type"] == "open" else r.get("provider", ""),
               f"{r['context']:,}",
-              f"{r['input_usd_per_1m']:g} / {r['output_usd_per_1m']:g}" if r["type"] == "api" else ""]
+              f"{fmt_sig(r['input_usd_per_1m'], 4, strip=True)} / {fmt_sig(r['output_usd_per_1m'], 4, strip=True)}" if r["type"] == "api" else ""]
              for r in rows],
         ))
     return 0
@@ -275,15 +276,18 @@ def cmd_models(args: argparse.Namespace, catalog: Catalog) -> int:
 def cmd_hardware(args: argparse.Namespace, catalog: Catalog) -> int:
     from llmcalc_tui.core.report import table
 
-    rows = [h.model_dump(mode="json") for h in catalog.hardware.values() if not args.kind or h.kind == args.kind]
+    rows = [{**h.model_dump(mode="json"), "idle_w": round(h.idle_watts, 1)}
+            for h in catalog.hardware.values() if not args.kind or h.kind == args.kind]
     if args.json:
         print_json(rows)
     else:
         print(table(
-            ["id", "kind", "memory", "GB/s", "bf16/fp16 TFLOPS", "W", "$/h"],
-            [[r["id"], r["kind"], f"{r['memory_gb']:g} GB", f"{r['bandwidth_gb_s']:,.0f}",
-              f"{r['tflops'].get('bf16', r['tflops'].get('fp16', r['tflops'].get('fp32', 0))):g}",
-              f"{r['power_w']:g}", f"{r['cloud_usd_per_hour']:.2f}" if r["cloud_usd_per_hour"] else ""]
+            ["id", "kind", "memory", "GB/s", "bf16/fp16 TFLOPS", "W", "idle W", "$ to buy", "$/h"],
+            [[r["id"], r["kind"], f"{fmt_sig(r['memory_gb'], 4, strip=True)} GB", f"{r['bandwidth_gb_s']:,.0f}",
+              fmt_sig(r['tflops'].get('bf16', r['tflops'].get('fp16', r['tflops'].get('fp32', 0))), 4, strip=True),
+              fmt_sig(r['power_w'], 4, strip=True), fmt_sig(r["idle_w"], 3, strip=True),
+              f"{r['price_usd']:,.0f}" if r["price_usd"] else "",
+              f"{r['cloud_usd_per_hour']:.2f}" if r["cloud_usd_per_hour"] else ""]
              for r in rows],
         ))
     return 0
@@ -298,7 +302,7 @@ def cmd_formats(args: argparse.Namespace, catalog: Catalog) -> int:
     else:
         print(table(
             ["id", "bits/weight", "computes in", "KV cache"],
-            [[r["id"], f"{r['bits_per_weight']:g}", r["compute_precision"], "yes" if r["kv_cache"] else ""] for r in rows],
+            [[r["id"], fmt_sig(r['bits_per_weight'], 4, strip=True), r["compute_precision"], "yes" if r["kv_cache"] else ""] for r in rows],
         ))
     return 0
 

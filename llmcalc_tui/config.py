@@ -41,6 +41,8 @@ class Settings(BaseModel):
     """Extra catalog directories loaded after the user catalog dir (later ones win by id)."""
     scenario: dict[str, Any] = Field(default_factory=dict)
     """Starting scenario fields (model, hardware, ...) used instead of the built-in defaults."""
+    confirm_quit: bool = True
+    """Whether ctrl+q asks once before quitting with unsaved changes."""
 
 
 class UiState(BaseModel):

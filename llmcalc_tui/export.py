@@ -12,7 +12,7 @@ from typing import Literal
 
 from llmcalc_tui.core.estimate import GIB, Estimate
 from llmcalc_tui.core.scenario import Scenario
-from llmcalc_tui.core.units import fmt_duration_ms, fmt_gib, fmt_money, fmt_rate
+from llmcalc_tui.core.units import fmt_duration_ms, fmt_gib, fmt_money, fmt_rate, fmt_sig
 
 ExportFormat = Literal["md", "csv", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "csv", "json")
@@ -189,11 +189,11 @@ def _export_md(items: Sequence[ExportItem]) -> str:
         ("Hardware", lambda s: s.hardware),
         ("GPUs", lambda s: s.gpus),
         ("TP x PP", lambda s: f"{s.tp if s.tp is not None else 'auto'} x {s.pp}"),
-        ("Engine", lambda s: s.engine),
+        ("Engine", lambda s: s.engine or "auto"),
         ("Input / output tokens", lambda s: f"{s.input_tokens:,} / {s.output_tokens:,}"),
         ("Batch", lambda s: s.batch),
         ("Deployment", lambda s: s.deployment or "auto"),
-        ("Requests / minute", lambda s: f"{s.requests_per_minute:g}"),
+        ("Requests / minute", lambda s: fmt_sig(s.requests_per_minute, strip=True)),
     ]
     header = ["", *(name for name, _, _, _ in items)]
     body: list[list[str]] = [[label, *(str(get(s)) for _, s, _, _ in items)] for label, get in inputs]

@@ -18,9 +18,10 @@ from llmcalc_tui.cli import (
     scenario_from_args,
 )
 from llmcalc_tui.core.estimate import Estimate, estimate
-from llmcalc_tui.core.scenario import Scenario, ScenarioError
+from llmcalc_tui.core.scenario import Scenario, ScenarioError, canonical_ids
 from llmcalc_tui.export import FORMATS, compare_rows, export_json_objects, export_scenarios
 from llmcalc_tui.sources.commands import model_text
+from llmcalc_tui.sources.ref import PREFIXES as SOURCE_PREFIXES
 from llmcalc_tui.scenarios import (
     SavedScenario,
     ScenarioEntry,
@@ -131,7 +132,11 @@ def cmd_save(args: argparse.Namespace, catalog: Catalog) -> int:
     if not args.model and not args.base:
         raise UsageError("--model is required unless --from NAME is given")
     base = store.load(args.base).scenario if args.base else None
-    scenario = scenario_from_args(args, base)
+    typed = scenario_from_args(args, base)
+    scenario = canonical_ids(typed, catalog)
+    if typed.model.startswith(SOURCE_PREFIXES):
+        # A model source (hf:, gguf:, config:) is saved as typed, so the scenario reopens from it.
+        scenario = scenario.model_copy(update={"model": typed.model})
     stale = unknown_ids(scenario, catalog)
     if stale:
         raise UsageError(f"not saved: {next(iter(stale.values()))}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.report import table
+from llmcalc_tui.core.units import fmt_sig
 from llmcalc_tui.core.validation import TARGETS, Measurement, Result, load_measurements, run, summarise
 from llmcalc_tui.resources import benchmarks_dir
 
@@ -66,8 +67,8 @@ def cmd_validate(args: argparse.Namespace, catalog: Catalog) -> int:
     else:
         print(table(
             ["point", "metric", "measured", "predicted", "error"],
-            [[r.measurement.id[:60], r.measurement.metric, f"{r.measurement.value:,.4g}",
-              "-" if r.predicted is None else f"{r.predicted:,.4g}",
+            [[r.measurement.id[:60], r.measurement.metric, fmt_sig(r.measurement.value, 4),
+              fmt_sig(r.predicted, 4),
               r.problem or ("-" if r.error is None else f"{r.error:+.1%}")] for r in results],
         ))
         for title, groups in (("metric", summary.by_metric), ("engine", summary.by_engine),

@@ -150,7 +150,9 @@ def cmd_verify(args: argparse.Namespace, catalog: Catalog) -> int:
         if args.result_file is not None:
             path, origin = Path(args.result_file), f"result file {Path(args.result_file).name}"
         else:
-            command, _tool = benchmark_command(scenario, catalog, args, Path(tmp) / "result.json")
+            # The engine the estimate chose (the scenario may leave it to the hardware).
+            engine_scenario = scenario.model_copy(update={"engine": planned.engine_id})
+            command, _tool = benchmark_command(engine_scenario, catalog, args, Path(tmp) / "result.json")
             path = run_benchmark(command, args.timeout, Path(tmp) / "result.json")
             origin = "run: " + " ".join(command[:3]) + " ..."
         try:

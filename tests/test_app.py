@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, SelectionList
 
 from llmcalc_tui import paths
 from llmcalc_tui.app import LlmCalcApp, make_app
@@ -95,7 +95,11 @@ async def test_done_when_flow_keyboard_only_at_80x24():
         await pilot.pause()
         assert isinstance(app.focused, CompatGrid)
         assert screen.page == "grid" and screen.query_one("#page-grid").display
-        await pilot.press("ctrl+q")
+        await pilot.press("ctrl+q")  # unsaved changes: asks once
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen) and app.return_code is None
+        await pilot.press("ctrl+q")  # asked already: this one quits
+        await pilot.pause()
     assert app.return_code == 0
 
 
@@ -118,7 +122,7 @@ async def test_invalid_input_marks_field_and_keeps_last_good_results():
         await pilot.press("f3")
         await pilot.pause()
         context = screen.query_one("#results-context").text.plain
-        assert "last good results" in context
+        assert "showing the last valid setup" in context.lower()
         await pilot.press("f2")
         await pilot.pause()
         await type_into(pilot, "batch", "8")
@@ -133,7 +137,7 @@ async def test_unknown_hardware_is_marked_with_suggestion():
     async with app.run_test(size=(100, 32)) as pilot:
         screen = main(app)
         await type_into(pilot, "hardware", "h100")
-        assert "did you mean" in screen.state.errors["hardware"]
+        assert "h100-sxm" in screen.state.errors["hardware"]  # ambiguous: the candidates are listed
         await pilot.press("end", *"-sxm")
         await pilot.pause()
         assert screen.state.errors == {}
@@ -275,12 +279,12 @@ async def test_grid_sort_filter_and_choose_row():
         await pilot.pause()
         assert grid.kind == "datacenter"
         assert all(r.kind == "datacenter" for r in grid.visible_rows)
-        await pilot.press("7")  # $/1M column
+        await pilot.press("4")  # $/1M column
         await pilot.pause()
         assert grid.sort_key == "usd_1m"
         prices = [r.usd_per_1m_output_tokens for r in grid.visible_rows if r.usd_per_1m_output_tokens is not None]
         assert prices == sorted(prices)
-        await pilot.press("s")
+        await pilot.press("s", "s", "s", "s", "s", "s", "s")
         await pilot.pause()
         assert grid.sort_key == "mem"
         target = grid.visible_rows[2]
@@ -514,7 +518,7 @@ async def test_unknown_scenario_name_still_starts():
 async def test_compare_screen_highlights_best():
     store = ScenarioStore()
     store.save("small", Scenario(model="llama-3.1-8b"))
-    store.save("big", Scenario(model="llama-3.1-70b", gpus=2))
+    store.save("big", Scenario(model="llama-3.1-70b", gpus=4))
     app = new_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await pilot.press("f7")
@@ -707,3 +711,348 @@ async def test_extreme_inputs_never_put_nan_or_inf_on_screen():
             assert not re.search(r"\b(nan|inf|infinity)\b", shown, re.IGNORECASE), (edits, shown)
             assert "Traceback" not in shown
             assert screen.state.errors == {}, edits  # real estimates, not the last good ones
+
+
+# ----------------------------------------------------------------------------- issue 11: answers a user can act on
+
+
+def grid_lines(grid: CompatGrid, rows: int = 6) -> list[str]:
+    """The grid's first lines as drawn (header first), at its current scroll position."""
+    return [grid.render_line(y).text for y in range(rows)]
+
+
+async def test_grid_keeps_the_id_column_when_scrolling_right_at_80_columns():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        await pilot.press("f4")
+        await pilot.pause()
+        grid = screen.query_one(CompatGrid)
+        header = grid_lines(grid, 1)[0]
+        assert header.split()[:4] == ["Hardware", "Fit", "GPUs", "$/1M"]
+        assert "Name" not in header  # below 160 columns the name is the last column
+        first_id = grid.visible_rows[0].hardware
+        assert first_id in grid_lines(grid, 2)[1]
+        for _ in range(40):
+            await pilot.press("right")
+        await pilot.pause()
+        assert grid.scroll_offset.x > 0
+        header, first = grid_lines(grid, 2)
+        assert header.lstrip().startswith("Hardware") and "Engine" in header
+        assert first_id in first and grid.visible_rows[0].engine in first
+        assert len(first) == grid.size.width
+
+
+async def test_grid_shows_full_names_beside_the_id_from_160_columns():
+    app = new_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = main(app)
+        await pilot.pause()
+        grid = screen.query_one(CompatGrid)
+        header, *rows = grid_lines(grid, 4)
+        assert header.split()[:2] == ["Hardware", "Name"]
+        longest = max(grid.visible_rows, key=lambda r: len(r.name))
+        grid.move_cursor(grid.visible_rows.index(longest))
+        await pilot.pause()
+        assert any(longest.name in grid.render_line(y).text for y in range(1, grid.size.height))
+
+
+async def test_grid_fits_only_key_and_gpus_beyond_a_node():
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "model", "llama-3.1-405b")
+        await pilot.press("f4")
+        await pilot.pause()
+        grid = screen.query_one(CompatGrid)
+        h100 = next(r for r in grid.visible_rows if r.hardware == "h100-sxm")
+        assert h100.gpus_needed > 8 and h100.nodes_needed >= 2
+        grid.move_cursor(grid.visible_rows.index(h100))
+        await pilot.pause()
+        drawn = "\n".join(grid.render_line(y).text for y in range(grid.size.height))
+        assert f"{h100.gpus_needed} ({h100.nodes_needed}n)" in drawn
+        # A batch whose activations outgrow small devices: some rows fit on no number of them.
+        await pilot.press("f2")
+        await type_into(pilot, "model", "llama-3.1-8b")
+        await type_into(pilot, "batch", "4096")
+        await pilot.press("f4")
+        await pilot.pause()
+        everything = len(grid.visible_rows)
+        assert any(not r.fits for r in grid.visible_rows)
+        await pilot.press("o")
+        await pilot.pause()
+        assert grid.fits_only and 0 < len(grid.visible_rows) < everything
+        assert all(r.fits for r in grid.visible_rows)
+        assert "fits only (o)" in screen.query_one("#grid-caption").text.plain
+        await pilot.press("o")
+        await pilot.pause()
+        assert len(grid.visible_rows) == everything
+
+
+async def test_grid_switches_every_row_between_rented_and_owned():
+    app = new_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main(app)
+        await pilot.press("f4")
+        await pilot.pause()
+        grid = screen.query_one(CompatGrid)
+        assert screen.state.grid_basis == "cloud"
+        assert {r.cost_basis for r in screen.state.grid} == {"cloud"}
+        await pilot.press("b")
+        await pilot.pause()
+        state = screen.state
+        assert state.grid_basis == "owned"
+        assert {r.cost_basis for r in state.grid} == {"owned"}
+        assert "$ owned (b)" in screen.query_one("#grid-caption").text.plain
+        # A row without a purchase price shows "-", never its rental price.
+        unpriced = [r for r in state.grid if r.usd_per_1m_by_basis.get("owned") is None]
+        for row in unpriced:
+            assert row.usd_per_1m_output_tokens is None
+        # Sorting by $/1M compares owned prices only, cheapest first, unpriced rows last.
+        await pilot.press("4")
+        await pilot.pause()
+        rows = grid.visible_rows
+        prices = [r.usd_per_1m_output_tokens for r in rows]
+        priced = [p for p in prices if p is not None]
+        assert priced == sorted(priced) and prices[: len(priced)] == priced
+        assert all(p == r.usd_per_1m_by_basis["owned"] for p, r in zip(priced, rows))
+        await pilot.press("b")
+        await pilot.pause()
+        assert screen.state.grid_basis == "cloud"
+
+
+async def test_results_of_a_setup_that_does_not_fit_say_what_it_needs():
+    app = new_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "model", "llama-3.1-405b")
+        est = screen.state.estimate
+        assert not est.fits and est.gpus_needed > 8
+        await pilot.press("f3")
+        await pilot.pause()
+        speed = screen.query_one("#results-speed").text.plain
+        cost = screen.query_one("#results-cost").text.plain
+        needs = f"needs {est.gpus_needed} x h100-sxm ({est.nodes_needed} nodes)"
+        assert needs in speed
+        assert "TTFT" not in speed and "tok/s" not in speed
+        assert "$" not in cost.split("\n", 1)[1]  # the heading names the basis; no figures follow
+        summary = screen.query_one("#summary").text.plain
+        assert needs in summary and "TTFT" not in summary
+        bar = screen.query_one("#results-memory").text.plain.splitlines()[1]
+        assert "┃" in bar  # the engine's budget line, drawn even over the overflowing fill
+
+
+async def test_too_large_batch_reads_fits_up_to_batch():
+    app = new_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "batch", "100,000")
+        est = screen.state.estimate
+        assert screen.state.errors == {} and est.batch == 100_000 and not est.fits
+        await pilot.press("f3")
+        await pilot.pause()
+        speed = screen.query_one("#results-speed").text.plain
+        assert f"fits up to batch {est.max_batch:,}" in speed
+        assert est.timing.ttft_ms is None and "ms" not in speed
+
+
+async def test_results_label_both_ttfts_the_cost_basis_and_replicas():
+    app = new_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "batch", "16")
+        await type_into(pilot, "requests_per_minute", "5,000")
+        est = screen.state.estimate
+        assert est.timing.ttft_batch_ms > est.timing.ttft_ms
+        await pilot.press("f3")
+        await pilot.pause()
+        speed = screen.query_one("#results-speed").text.plain
+        assert "TTFT busy" in speed and "prefill batch" in speed
+        notes = screen.query_one("#results-notes").text.plain
+        assert "server already running 16 sequences" in notes and "all 16 prompts prefilled together" in notes
+        cost = screen.query_one("#results-cost").text.plain
+        assert cost.startswith("Cost  rented: cloud $/GPU-hour")
+        assert f"{est.cost.replicas:,} replicas" in cost and est.cost.replicas > 1
+        screen.set_field("deployment", "local")
+        await pilot.press("f3")
+        await pilot.pause()
+        assert screen.query_one("#results-cost").text.plain.startswith("Cost  owned:")
+
+
+async def test_invalid_field_greys_every_result_and_says_it_is_the_last_valid_setup():
+    app = new_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "input_tokens", "lots")
+        assert screen.state.errors
+        context = screen.query_one("#results-context").text.plain
+        assert context.startswith("Showing the last valid setup")
+        api = screen.query_one("#api-table").text.plain
+        assert api.startswith("Showing the last valid setup")
+        muted = [s.style for s in screen.query_one("#results-speed").text.spans]
+        assert len({str(style) for style in muted}) <= 1  # one greyed style, no highlighted figures
+        await type_into(pilot, "input_tokens", "2000")
+        assert not screen.query_one("#results-context").text.plain.startswith("Showing")
+        assert len({str(s.style) for s in screen.query_one("#results-speed").text.spans}) > 1
+        assert screen.query_one("#api-table").text.plain.startswith("vs API")
+
+
+async def test_vs_api_shows_list_prices_and_labels_the_blended_price():
+    app = new_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = main(app)
+        await pilot.press("f6")
+        await pilot.pause()
+        table = screen.query_one("#api-table").text.plain
+        api = app.catalog.api_models[screen.state.api_estimate.model_id]
+        assert f"list $/1M in" in table and f"${api.input_usd_per_1m:,.2f}" in table
+        assert f"list $/1M out" in table and f"${api.output_usd_per_1m:,.2f}" in table
+        assert "all-in per 1M output tokens (input included)" in table
+
+
+async def test_number_fields_take_the_cli_syntax():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        for text, value in (("32k", 32_000), ("1_000", 1_000), ("2,048", 2_048), ("0.1M", 100_000)):
+            await type_into(pilot, "input_tokens", text)
+            assert screen.state.errors == {}, text
+            assert screen.state.scenario.input_tokens == value
+        await type_into(pilot, "requests_per_minute", "1.5k")
+        assert screen.state.scenario.requests_per_minute == 1_500
+
+
+async def test_completion_and_ids_are_forgiving():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        field = screen.query_one("#field-hardware", Input)
+        field.focus()
+        field.value = ""
+        await pilot.press(*"A100")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert field._suggestion.startswith("a100-")  # noqa: SLF001 (what the grey completion shows)
+        await pilot.press("right")  # accepts it
+        await pilot.pause()
+        assert field.value.startswith("a100-") and screen.state.errors == {}
+        await type_into(pilot, "model", "Llama 3.1 70B")
+        assert screen.state.errors == {} and screen.state.estimate.model_id == "llama-3.1-70b"
+        screen.query_one("#field-model", Input).focus()
+        await pilot.press("down")
+        await pilot.pause()
+        picker = app.screen
+        picker.query_one("#pick-filter", Input).value = "meta-llama/Llama-3.1-8B-Instruct"
+        await pilot.pause()
+        ids = [o.id for o in picker.query_one(OptionList).options]
+        assert ids[0] == "llama-3.1-8b"
+
+
+async def test_typing_after_picking_from_the_list_appends():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = main(app)
+        field = screen.query_one("#field-model", Input)
+        field.focus()
+        await pilot.press("down")
+        await pilot.pause()
+        app.screen.query_one("#pick-filter", Input).value = "llama-3.1-8b"
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.focused is field and field.value == "llama-3.1-8b"
+        await pilot.press("x")
+        await pilot.pause()
+        assert field.value == "llama-3.1-8bx"
+
+
+async def test_quit_without_asking_when_config_says_so_or_nothing_changed():
+    app = new_app(settings=Settings(confirm_quit=False))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await type_into(pilot, "batch", "4")
+        assert main(app).state.dirty
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    clean = new_app()
+    async with clean.run_test(size=(100, 32)) as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not isinstance(clean.screen, ConfirmScreen)
+    assert clean.return_code == 0
+
+
+async def test_quit_question_can_be_declined_over_a_modal():
+    app = new_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await type_into(pilot, "batch", "4")
+        await pilot.press("f1")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.return_code is None and isinstance(app.screen, HelpScreen)
+
+
+async def test_compare_lists_the_open_scenario_once_with_text_checkboxes():
+    store = ScenarioStore()
+    store.save("alpha", Scenario(model="llama-3.1-8b"))
+    store.save("beta", Scenario(model="llama-3.1-70b", gpus=4))
+    app = new_app(scenario_name="alpha")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("f7")
+        await pilot.pause()
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        labels = [str(o.prompt) for o in compare.query_one(SelectionList).options]
+        assert sum("alpha" in label for label in labels) == 1
+        selection_list = compare.query_one(SelectionList)
+        lines = [selection_list.render_line(y).text for y in range(len(labels))]
+        assert all(line.startswith(("[x]", "[ ]")) for line in lines)
+        await pilot.press("space")  # untick the open scenario
+        await pilot.pause()
+        assert selection_list.render_line(0).text.startswith("[ ]")
+
+
+async def test_too_small_terminal_says_so_and_recovers():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        await pilot.resize_terminal(59, 24)
+        await pilot.pause()
+        notice = screen.query_one("#too-small")
+        assert screen.has_class("-too-small") and notice.display
+        assert notice.text.plain == "terminal too small (needs 60x20)"
+        assert not screen.query_one("#body").display
+        await pilot.resize_terminal(80, 19)
+        await pilot.pause()
+        assert screen.has_class("-too-small")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert not screen.has_class("-too-small") and not notice.display
+        assert screen.query_one("#body").display
+        await type_into(pilot, "batch", "3")
+        assert screen.state.scenario.batch == 3
+
+
+async def test_hidden_grid_catches_up_when_shown():
+    app = new_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = main(app)
+        await type_into(pilot, "batch", "4096")
+        state = screen.state
+        assert state.grid_pending  # the grid page is hidden: typing skipped it
+        await pilot.press("f4")
+        await pilot.pause()
+        assert not screen.state.grid_pending
+        grid = screen.query_one(CompatGrid)
+        assert any(not r.fits for r in grid.visible_rows)  # rows for batch 4096, not batch 1
+        await pilot.press("f2")
+        await type_into(pilot, "batch", "1")
+        await pilot.press("f4")
+        await pilot.pause()
+        assert all(r.fits for r in screen.query_one(CompatGrid).visible_rows)

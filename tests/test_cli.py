@@ -24,9 +24,10 @@ def test_estimate_json_contract(capsys):
     assert set(data["model"]) >= {"id", "params_total", "params_active"}
     assert set(data["memory_gib"]) >= {"weights", "kv_cache", "activations", "overhead", "total", "per_gpu",
                                       "capacity_per_gpu", "kv_pool_per_gpu"}
-    assert set(data["latency_ms"]) == {"ttft", "tpot", "end_to_end"}
-    assert set(data["throughput_tok_s"]) == {"prefill", "decode_per_sequence", "output_total"}
-    assert set(data["cost_usd"]) >= {"per_request", "per_1m_output_tokens", "per_hour"}
+    assert set(data["latency_ms"]) == {"ttft", "ttft_batch", "tpot", "end_to_end"}
+    assert set(data["throughput_tok_s"]) == {"prefill", "decode_per_sequence", "decode_total", "output_total"}
+    assert set(data["cost_usd"]) >= {"per_request", "per_1m_output_tokens", "per_hour", "per_month", "replicas",
+                                     "basis", "basis_kind"}
     for key in ("fits", "batch", "max_batch", "max_context", "assumptions", "warnings", "bands"):
         assert key in data
     assert data["model"]["params_total"] == 8_030_261_248
@@ -98,8 +99,9 @@ def test_zero_is_valid_where_it_makes_sense(capsys):
 
 @pytest.mark.parametrize("argv, needle", [
     (["estimate", "--model", "llama-3.1-8bb"], "did you mean"),
-    (["estimate", "--model", "llama-3.1-8b", "--hardware", "h100"], "did you mean"),
-    (["estimate", "--model", "llama-3.1-8b", "--gpus", "3"], "does not divide"),
+    (["estimate", "--model", "llama-3.1-8b", "--hardware", "h100"], "ambiguous: h100-nvl, h100-pcie, h100-sxm"),
+    (["estimate", "--model", "llama-3.1-8b", "--hardware", "h100sxm"], "did you mean"),
+    (["estimate", "--model", "llama-3.1-8b", "--gpus", "3", "--tp", "3"], "does not divide"),
     (["estimate", "--model", "llama-3.1-8b", "--input-tokens", "200000"], "context"),
     (["estimate", "--model", "llama-3.1-8b", "--weights", "ümlaut"], "not a catalog id"),
     (["estimate", "--model", ""], "must not be empty"),

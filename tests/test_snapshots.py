@@ -96,3 +96,17 @@ def test_save_modal(snap_compare):
 
 def test_wide_160x50_high_contrast(snap_compare):
     assert snap_compare(app_with("llmcalc-high-contrast"), terminal_size=(160, 50), run_before=seventy_b)
+
+
+def test_results_page_setup_that_does_not_fit(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        pilot.app.screen.query_one("#field-model", Input).value = "llama-3.1-405b"
+        await pilot.pause()
+        await pilot.press("f3")
+
+    assert snap_compare(app_with(), terminal_size=NARROW, run_before=run_before)
+
+
+def test_terminal_too_small(snap_compare):
+    assert snap_compare(app_with(), terminal_size=(58, 18))

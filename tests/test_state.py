@@ -12,7 +12,14 @@ from llmcalc_tui.state import (
     apply_edit,
     apply_edits,
     break_even_requests_per_minute,
+    complete_id,
+    ensure_grid,
+    estimate_facts,
     filter_options,
+    hardware_options,
+    needs_words,
+    plain_number,
+    set_grid_basis,
     hardware_edits,
     initial_state,
     load_scenario,
@@ -82,7 +89,7 @@ def test_parse_field_valid(field, raw, value):
         ("electricity_usd_per_kwh", "nan"),
         ("electricity_usd_per_kwh", "inf"),
         ("electricity_usd_per_kwh", "1e999"),
-        ("model", "llama 70b"),
+        ("model", "llama\x1b[31m70b"),
         ("model", ""),
         ("deployment", "moon"),
     ],
@@ -124,8 +131,10 @@ def test_out_of_range_is_marked(start, catalog):
 
 def test_scenario_error_is_attached_to_its_field(start, catalog):
     state = apply_edit(start, "hardware", "h100", catalog)
+    assert "ambiguous" in state.errors["hardware"] and "h100-sxm" in state.errors["hardware"]
+    state = apply_edit(start, "hardware", "no-such-gpu", catalog)
     assert "unknown hardware" in state.errors["hardware"]
-    state = apply_edit(start, "gpus", "3", catalog)
+    state = apply_edit(start, "tp", "3", catalog)  # tp x pp = 3 on 1 GPU
     assert "tp" in state.errors or "gpus" in state.errors
     state = apply_edit(start, "model", "no-such-model", catalog)
     assert "unknown model" in state.errors["model"]
@@ -242,3 +251,123 @@ def test_filter_options(catalog):
 def test_break_even(start):
     value = break_even_requests_per_minute(start.estimate, start.api_estimate)
     assert value is not None and value > 0
+
+
+# ----------------------------------------------------------------------------- issue 11
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value"),
+    [
+        ("input_tokens", "32k", 32_000),
+        ("input_tokens", "1.5M", 1_500_000),
+        ("input_tokens", "1_000", 1_000),
+        ("batch", "1,024", 1_024),
+        ("requests_per_minute", "2.5k", 2_500.0),
+        ("utilisation", "75%", 0.75),
+        ("model", "Llama 3.1 70B", "llama 3.1 70b"),
+        ("engine", "auto", None),
+    ],
+)
+def test_parse_field_takes_the_cli_number_syntax_and_forgiving_ids(field, raw, value):
+    assert parse_field(field, raw) == value
+
+
+@pytest.mark.parametrize(("field", "raw"), [("input_tokens", "1.5k5"), ("input_tokens", "1,00"),
+                                            ("batch", "1.2345k"), ("input_tokens", "-3")])
+def test_parse_field_still_refuses_malformed_numbers(field, raw):
+    with pytest.raises(FieldError):
+        parse_field(field, raw)
+
+
+def test_fields_never_show_an_exponent(start, catalog):
+    state = apply_edit(start, "requests_per_minute", "1e9", catalog)
+    assert state.errors == {}
+    assert raw_from_scenario(state.scenario)["requests_per_minute"] == "1000000000"
+    assert plain_number(0.12) == "0.12" and plain_number(2.0) == "2" and plain_number(0.00005) == "0.00005"
+
+
+def test_grid_basis_switch_prices_every_row_on_one_basis(start, catalog):
+    assert start.grid_basis == "cloud" and {r.cost_basis for r in start.grid} == {"cloud"}
+    owned = set_grid_basis(start, "owned", catalog)
+    assert owned is not start and owned.grid_basis == "owned"
+    assert {r.cost_basis for r in owned.grid} == {"owned"}
+    for before, after in zip(start.grid, owned.grid):
+        assert after.usd_per_1m_output_tokens == before.usd_per_1m_by_basis.get("owned")
+    assert set_grid_basis(owned, "owned", catalog) is owned
+    # The choice survives edits and resets.
+    edited = apply_edit(owned, "input_tokens", "2000", catalog)
+    assert edited.grid_basis == "owned" and {r.cost_basis for r in edited.grid} == {"owned"}
+    assert reset(edited, catalog).grid_basis == "owned"
+
+
+def test_sorting_by_price_compares_like_with_like(start, catalog):
+    owned = set_grid_basis(start, "owned", catalog)
+    rows = sort_grid(owned.grid, "usd_1m", basis="owned")
+    prices = [r.usd_per_1m_output_tokens for r in rows]
+    priced = [p for p in prices if p is not None]
+    assert priced == sorted(priced) and prices[: len(priced)] == priced
+    # A price on another basis never sorts among this basis's prices.
+    rented = next(r for r in start.grid if r.usd_per_1m_output_tokens is not None)
+    mixed = [rented, *(r for r in owned.grid if r.hardware != rented.hardware)]
+    ordered = sort_grid(mixed, "usd_1m", basis="owned")
+    owned_priced = sum(1 for r in ordered if r.cost_basis == "owned" and r.usd_per_1m_output_tokens is not None)
+    assert ordered.index(rented) >= owned_priced
+
+
+def test_fits_only_filter(start, catalog):
+    big_batch = apply_edit(start, "batch", "4096", catalog)
+    everything = sort_grid(big_batch.grid)
+    fitting = sort_grid(big_batch.grid, fits_only=True)
+    assert 0 < len(fitting) < len(everything) and all(r.fits for r in fitting)
+
+
+def test_estimate_facts_of_a_setup_that_does_not_fit(start, catalog):
+    state = apply_edit(start, "model", "llama-3.1-405b", catalog)
+    facts = estimate_facts(state.estimate)
+    assert facts.basis_kind == "cloud" and facts.gpus_needed > 8 and facts.nodes_needed >= 2
+    words = needs_words(facts.gpus_needed, facts.nodes_needed, "h100-sxm")
+    assert words == f"needs {facts.gpus_needed} x h100-sxm ({facts.nodes_needed} nodes)"
+    assert needs_words(4, 1, "h100-sxm") == "needs 4 x h100-sxm"
+
+
+def test_api_list_prices_follow_the_compared_model(start, catalog):
+    prices = start.api_prices
+    spec = catalog.api_models[start.api_estimate.model_id]
+    assert prices is not None and (prices.input, prices.output) == (spec.input_usd_per_1m, spec.output_usd_per_1m)
+
+
+def test_completion_and_picker_search_are_forgiving(catalog):
+    assert complete_id("hardware", "A100", catalog).startswith("a100-")
+    assert complete_id("model", "llama 3.1 7", catalog) == "llama-3.1-70b"
+    assert complete_id("model", "llama-3.1-70b", catalog) is None  # nothing to add
+    assert complete_id("gpus", "1", catalog) is None
+    hits = filter_options(model_options(catalog), "meta-llama/Llama-3.1-8B-Instruct", catalog=catalog, kind="model")
+    assert hits[0].id == "llama-3.1-8b"
+    a100 = [o.id for o in filter_options(hardware_options(catalog), "a100", catalog=catalog, kind="hardware")]
+    assert a100 and all(i.startswith("a100") for i in a100) and len(a100) >= 2
+
+
+def test_hidden_grid_is_skipped_and_caught_up(start, catalog):
+    lazy = apply_edit(start, "batch", "64", catalog, with_grid=False)
+    assert lazy.estimate.batch == 64 and lazy.grid_pending
+    assert lazy.grid is start.grid  # left behind, not recomputed
+    assert apply_edit(lazy, "gpus", "2", catalog, with_grid=False).grid_pending  # still behind
+    caught_up = ensure_grid(lazy, catalog)
+    assert not caught_up.grid_pending and ensure_grid(caught_up, catalog) is caught_up
+    eager = apply_edit(start, "batch", "64", catalog)
+    assert [r.to_json() for r in caught_up.grid] == [r.to_json() for r in eager.grid]
+    # An edit that leaves the workload alone needs no grid at all.
+    same_workload = apply_edit(start, "gpus", "2", catalog, with_grid=False)
+    assert not same_workload.grid_pending and same_workload.grid is start.grid
+
+
+def test_choosing_any_fitting_grid_row_reproduces_it(start, catalog):
+    state = apply_edit(start, "model", "llama-3.1-405b", catalog)
+    for row in [r for r in state.grid if r.fits][:25]:
+        after = apply_edits(state, hardware_edits(state, row, catalog), catalog)
+        assert after.errors == {}, (row.hardware, after.errors)
+        est = after.estimate
+        assert (est.hardware_id, est.gpus, est.tp, est.pp, est.engine_id) == (
+            row.hardware, row.gpus_needed, row.tp, row.pp, row.engine)
+        assert est.fits

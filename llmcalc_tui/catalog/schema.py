@@ -388,6 +388,12 @@ class ApiModelSpec(Entry):
     retired: bool = False
 
 
+IDLE_POWER_FRACTION = 0.15
+"""Idle draw of an accelerator holding a loaded model, as a share of its TDP, where the catalog has no figure.
+Source: Vadari, "The Model Parking Tax" (arXiv:2605.23918, 2026-04-15): a CUDA context alone lifts an idle
+H100/A100 by 26-50 W (L40S 66 W) over bare idle, independent of VRAM use; with bare idle of 50-70 W that is
+about 75-120 W of a 700 W H100 (11-17 %). unverified for consumer GPUs and Apple silicon (smaller share)."""
+
 HardwareKind = Literal["datacenter", "workstation", "consumer", "apple", "edge", "cpu"]
 MemoryTechnology = Literal[
     "hbm2", "hbm2e", "hbm3", "hbm3e", "gddr5", "gddr6", "gddr6x", "gddr7",
@@ -420,6 +426,8 @@ class HardwareSpec(Entry):
     max_devices: int = Field(default=8, ge=1)
     """Largest count that makes sense in one node."""
     price_usd: float | None = Field(default=None, gt=0)
+    idle_power_w: float | None = Field(default=None, ge=0)
+    """Power drawn while loaded but idle (None: IDLE_POWER_FRACTION of power_w)."""
     cloud_usd_per_hour: float | None = Field(default=None, gt=0)
     cloud_source: str = ""
     # What the per-operation compute paths need (None: no source found; the entry's notes say so).
@@ -445,6 +453,13 @@ class HardwareSpec(Entry):
         if any(v <= 0 for v in value.values()):
             raise ValueError("peak throughput must be positive")
         return value
+
+    @property
+    def idle_watts(self) -> float:
+        """Idle draw with a model loaded: the catalog's figure, else the default share of TDP."""
+        if self.idle_power_w is not None:
+            return min(self.idle_power_w, self.power_w)
+        return self.power_w * IDLE_POWER_FRACTION
 
     @property
     def usable_bytes(self) -> float:
@@ -520,6 +535,10 @@ class EngineSpec(Entry):
     """Multipliers on compute efficiency, keyed like backend_efficiency."""
     backend_layer_overhead_us: dict[str, float] = {}
     """Per-layer overhead that replaces layer_overhead_us on some hardware, keyed like backend_efficiency."""
+    multi_gpu: Literal["tensor", "pipeline"] = "tensor"
+    """How the engine splits a model over GPUs by default: tensor parallel or layers (pipeline)."""
+    default_on: tuple[str, ...] = ()
+    """Hardware the engine is picked for when the user chose none: ids, "kind:vendor", kinds or vendors."""
 
 
 class QualitySpec(Entry):

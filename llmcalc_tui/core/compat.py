@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
-from llmcalc_tui.catalog.schema import Catalog, HardwareSpec, ModelSpec
-from llmcalc_tui.core import architecture as arch
-from llmcalc_tui.core.estimate import GIB, activation_bytes, estimate, kv_bytes_per_value
-from llmcalc_tui.core.scenario import Scenario, ScenarioError, resolve
+from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.core.estimate import GIB, estimate
+from llmcalc_tui.core.fit import gpus_needed, nodes_for, split
+from llmcalc_tui.core.scenario import Scenario, ScenarioError, pick_engine, resolve
 
-FALLBACK_ENGINE = "llama.cpp"
-"""Engine used on hardware the scenario's engine does not support (Apple, CPUs, edge)."""
+__all__ = ["GridBasis", "GridRow", "build_grid", "split"]
+
+
+GridBasis = Literal["auto", "cloud", "owned"]
+"""How the grid prices its rows: one basis for every row ("auto": each row on its deployment auto basis)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,8 +33,31 @@ class GridRow:
     decode_tok_s: float | None
     output_tok_s_total: float | None
     usd_per_1m_output_tokens: float | None
+    """On `cost_basis`; None when that basis has no price for this hardware (never the other basis)."""
     memory_per_gpu_gib: float | None
     capacity_per_gpu_gib: float
+    cost_basis: str = ""
+    """cloud (rented) or owned."""
+    nodes_needed: int | None = None
+    usd_per_1m_by_basis: dict[str, float | None] = field(default_factory=dict)
+    """$/1M output tokens on each basis ("cloud", "owned"), None where the basis has no price."""
+    usd_per_month_by_basis: dict[str, float | None] = field(default_factory=dict)
+    replicas: int | None = None
+    engine_reason: str = ""
+    tp: int = 1
+    pp: int = 1
+    """The split the row was estimated with: what estimate() picks itself for gpus_needed GPUs when tp is
+    left empty and pp is 1, so a form that takes this row should set exactly that."""
+
+    def usd_per_1m_on(self, basis: str) -> float | None:
+        """$/1M output tokens on one basis, so a whole grid column can switch between rented and owned."""
+        return self.usd_per_1m_by_basis.get(basis)
+
+    def on_basis(self, basis: str) -> GridRow:
+        """This row priced on another basis ("cloud" or "owned")."""
+        if basis not in self.usd_per_1m_by_basis:
+            return self
+        return replace(self, cost_basis=basis, usd_per_1m_output_tokens=self.usd_per_1m_by_basis[basis])
 
     def to_json(self) -> dict:
         def r(x: float | None, d: int = 2) -> float | None:
@@ -43,68 +70,54 @@ class GridRow:
             "fits": self.fits,
             "fit_state": self.fit_state,
             "gpus_needed": self.gpus_needed,
+            "nodes_needed": self.nodes_needed,
             "engine": self.engine,
             "max_batch": self.max_batch,
             "max_context": self.max_context,
             "decode_tok_s": r(self.decode_tok_s),
             "output_tok_s_total": r(self.output_tok_s_total),
             "usd_per_1m_output_tokens": r(self.usd_per_1m_output_tokens, 4),
+            "cost_basis": self.cost_basis,
+            "usd_per_1m_by_basis": {k: r(v, 4) for k, v in self.usd_per_1m_by_basis.items()},
+            "usd_per_month_by_basis": {k: r(v, 2) for k, v in self.usd_per_month_by_basis.items()},
+            "replicas": self.replicas,
             "memory_per_gpu_gib": r(self.memory_per_gpu_gib),
             "capacity_per_gpu_gib": r(self.capacity_per_gpu_gib),
         }
 
 
-def device_counts(hw: HardwareSpec) -> list[int]:
-    counts, n = [], 1
-    while n <= hw.max_devices:
-        counts.append(n)
-        n *= 2
-    return counts
+def build_grid(scenario: Scenario, catalog: Catalog, basis: GridBasis = "auto") -> list[GridRow]:
+    """Every hardware entry with the fewest devices that fit the scenario's workload, priced on one basis.
 
-
-def split(model: ModelSpec, n: int) -> tuple[int, int]:
-    """Tensor parallel as wide as the heads allow, pipeline stages for the rest."""
-    tp = n
-    while tp > 1 and (model.num_attention_heads % tp or n % tp):
-        tp -= 1
-    return tp, n // tp
-
-
-def _fits_on(model: ModelSpec, scenario: Scenario, catalog: Catalog, hw: HardwareSpec, engine_id: str, n: int) -> bool:
-    """Cheap memory-only check, the same arithmetic as estimate() without the timing."""
-    engine = catalog.engines[engine_id]
-    wfmt = catalog.formats[(scenario.weights or model.native_dtype).lower()]
-    kvfmt = catalog.formats[scenario.kv_cache.lower()]
-    tp, pp = split(model, n)
-    batch = 1 if scenario.batch == "max" else scenario.batch
-    wb = arch.weight_bytes(model, wfmt)
-    kv = batch * arch.kv_cache_bytes(
-        model, scenario.input_tokens + scenario.output_tokens, kv_bytes_per_value(kvfmt),
-        engine.kv_frees_windowed_layers, tp,
-    )
-    need = (wb.total + kv) / n + activation_bytes(model, engine, batch, scenario.input_tokens) + engine.overhead_gib * GIB
-    return need <= hw.usable_bytes * engine.kv_memory_fraction
-
-
-def build_grid(scenario: Scenario, catalog: Catalog) -> list[GridRow]:
-    """Every hardware entry with the fewest devices that fit the scenario's workload."""
+    basis "auto" follows the scenario's deployment (local: owned, cloud: rented) and, when that is auto
+    too, each row's own (rented for datacenter accelerators, owned for the rest).
+    """
     base = resolve(scenario, catalog)
     model = base.model
     if model is None:
         return []
+    if basis == "auto" and scenario.deployment in ("local", "cloud"):
+        basis = "owned" if scenario.deployment == "local" else "cloud"
+    wfmt = base.weights
+    kvfmt = base.kv
+    assert wfmt is not None and kvfmt is not None
+    batch = 1 if scenario.batch == "max" else scenario.batch
     rows = []
     for hw in catalog.hardware.values():
-        engine_id = scenario.engine if hw.kind in catalog.engines[scenario.engine].kinds else FALLBACK_ENGINE
-        needed = next((n for n in device_counts(hw) if _fits_on(model, scenario, catalog, hw, engine_id, n)), None)
-        n = needed or hw.max_devices
-        tp, pp = split(model, n)
-        deployment = "cloud" if hw.cloud_usd_per_hour else "local"
-        if scenario.deployment in ("local", "cloud"):
-            deployment = scenario.deployment
+        try:
+            engine, reason = pick_engine(scenario, hw, catalog)
+        except ScenarioError:
+            continue
+        needed = gpus_needed(model, engine, hw, wfmt, kvfmt, batch, scenario.input_tokens, scenario.output_tokens)
+        n = needed or 1
+        tp, pp = split(model, n, engine, hw.max_devices)
+        if pp > model.num_layers:
+            n, tp, pp = 1, 1, 1
+        deployment = {"cloud": "cloud", "owned": "local"}.get(basis)
         try:
             est = estimate(
                 scenario.model_copy(
-                    update={"hardware": hw.id, "gpus": n, "tp": tp, "pp": pp, "engine": engine_id,
+                    update={"hardware": hw.id, "gpus": n, "tp": tp, "pp": pp, "engine": engine.id,
                             "deployment": deployment, "api_model": None}
                 ),
                 catalog,
@@ -112,6 +125,7 @@ def build_grid(scenario: Scenario, catalog: Catalog) -> list[GridRow]:
             )
         except ScenarioError:
             continue
+        by_basis = {k: c.per_1m_output_tokens for k, c in est.costs.items()}
         rows.append(
             GridRow(
                 hardware=hw.id,
@@ -120,7 +134,7 @@ def build_grid(scenario: Scenario, catalog: Catalog) -> list[GridRow]:
                 fits=est.fits,
                 fit_state=est.fit_state,
                 gpus_needed=needed if est.fits else None,
-                engine=engine_id,
+                engine=engine.id,
                 max_batch=est.max_batch,
                 max_context=est.max_context,
                 decode_tok_s=est.timing.decode_tok_s_per_sequence if est.fits else None,
@@ -128,6 +142,14 @@ def build_grid(scenario: Scenario, catalog: Catalog) -> list[GridRow]:
                 usd_per_1m_output_tokens=est.cost.per_1m_output_tokens if est.fits else None,
                 memory_per_gpu_gib=est.memory.per_gpu / GIB if est.memory else None,
                 capacity_per_gpu_gib=hw.usable_bytes / GIB,
+                cost_basis=est.cost.basis_kind,
+                nodes_needed=nodes_for(needed, hw) if est.fits else None,
+                usd_per_1m_by_basis=by_basis,
+                usd_per_month_by_basis={k: c.per_month for k, c in est.costs.items()},
+                replicas=est.cost.replicas,
+                engine_reason=reason,
+                tp=est.tp,
+                pp=est.pp,
             )
         )
     return rows

@@ -7,10 +7,14 @@ from dataclasses import dataclass, field
 
 from llmcalc_tui.catalog.schema import Catalog, EngineSpec, FormatSpec, HardwareSpec, ModelSpec
 from llmcalc_tui.core import architecture as arch
-from llmcalc_tui.core.scenario import MAX_BATCH, Resolved, Scenario, resolve
+from llmcalc_tui.core.fit import activation_bytes, gpus_needed, kv_bytes_per_value, nodes_for, plan  # noqa: F401 (activation_bytes: re-exported)
+from llmcalc_tui.core.scenario import Resolved, Scenario, hardware_keys, resolve
+from llmcalc_tui.core.units import fmt_money, fmt_sig
 
 GIB = 2**30
 HOURS_PER_YEAR = 8760
+HOURS_PER_MONTH = HOURS_PER_YEAR / 12
+"""730 h: a calendar month on average."""
 PRECISION_FALLBACK = {
     "fp4": ("fp4", "fp8", "bf16", "fp16", "fp32"),
     "fp8": ("fp8", "bf16", "fp16", "fp32"),
@@ -47,11 +51,21 @@ class Memory:
 @dataclass(frozen=True, slots=True)
 class Timing:
     ttft_ms: float | None
+    """What one request waits for its first token on a server already running `batch` sequences."""
     tpot_ms: float | None
     end_to_end_ms: float | None
+    """From the batch's arrival to its last token: ttft_batch + (output - 1) x tpot."""
     prefill_tok_s: float | None
     decode_tok_s_per_sequence: float | None
     output_tok_s_total: float | None
+    ttft_batch_ms: float | None = None
+    """Time to prefill all `batch` prompts together (equal to ttft_ms at batch 1)."""
+    decode_tok_s_total: float | None = None
+    """batch x 1000 / tpot: every running sequence's decode speed summed, prefill left out."""
+
+
+NO_TIMING = Timing(None, None, None, None, None, None, None, None)
+"""A setup that does not fit has no speed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +74,12 @@ class Cost:
     per_1m_output_tokens: float | None
     per_hour: float | None
     per_month: float | None
-    """At the scenario's request rate (30 days)."""
+    """Serving the scenario's request rate for a month (730 h) with `replicas` copies of the setup."""
     basis: str
+    basis_kind: str = ""
+    """cloud (rented $/GPU-hour), owned (purchase spread over the lifetime + electricity) or api."""
+    replicas: int | None = None
+    """Copies of the whole setup the request rate needs (0 at no requests)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +117,11 @@ class Estimate:
     assumptions: tuple[str, ...]
     warnings: tuple[str, ...]
     bands: dict[str, Band] = field(default_factory=dict)
+    gpus_needed: int | None = None
+    """Smallest number of this accelerator that fits the batch (None: none does, or an API)."""
+    nodes_needed: int | None = None
+    costs: dict[str, Cost] = field(default_factory=dict)
+    """The cost on each basis that has a price ("cloud", "owned"); `cost` is the deployment's."""
 
     def to_json(self) -> dict:
         """The stable JSON contract of `llmcalc estimate --json`."""
@@ -146,14 +169,18 @@ class Estimate:
             "max_context": self.max_context,
             "input_tokens": self.scenario.input_tokens,
             "output_tokens": self.scenario.output_tokens,
+            "gpus_needed": self.gpus_needed,
+            "nodes_needed": self.nodes_needed,
             "latency_ms": {
                 "ttft": num(self.timing.ttft_ms),
+                "ttft_batch": num(self.timing.ttft_batch_ms),
                 "tpot": num(self.timing.tpot_ms),
                 "end_to_end": num(self.timing.end_to_end_ms),
             },
             "throughput_tok_s": {
                 "prefill": num(self.timing.prefill_tok_s, 2),
                 "decode_per_sequence": num(self.timing.decode_tok_s_per_sequence, 2),
+                "decode_total": num(self.timing.decode_tok_s_total, 2),
                 "output_total": num(self.timing.output_tok_s_total, 2),
             },
             "cost_usd": {
@@ -161,7 +188,9 @@ class Estimate:
                 "per_1m_output_tokens": num(self.cost.per_1m_output_tokens, 4),
                 "per_hour": num(self.cost.per_hour, 4),
                 "per_month": num(self.cost.per_month, 2),
+                "replicas": self.cost.replicas,
                 "basis": self.cost.basis,
+                "basis_kind": self.cost.basis_kind,
             },
             "bands": {k: {"low": num(b.low), "high": num(b.high)} for k, b in self.bands.items()},
             "assumptions": list(self.assumptions),
@@ -184,8 +213,7 @@ def peak_tflops(hardware: HardwareSpec, precision: str) -> tuple[float, str]:
 
 def backend_keys(hardware: HardwareSpec) -> tuple[str, ...]:
     """Keys an engine's backend tables are looked up by, most specific first."""
-    vendor = hardware.vendor.lower()
-    return (hardware.id, f"{hardware.kind}:{vendor}", hardware.kind, vendor)
+    return hardware_keys(hardware)
 
 
 def backend_value(table: dict[str, float], hardware: HardwareSpec, default: float) -> float:
@@ -198,18 +226,6 @@ def backend_value(table: dict[str, float], hardware: HardwareSpec, default: floa
 def backend_factor(engine: EngineSpec, hardware: HardwareSpec) -> float:
     """Bandwidth-efficiency multiplier of an engine on this hardware."""
     return backend_value(engine.backend_efficiency, hardware, 1.0)
-
-
-def kv_bytes_per_value(kv: FormatSpec) -> float:
-    return kv.bits_per_weight / 8
-
-
-def activation_bytes(model: ModelSpec, engine: EngineSpec, batch: int, input_tokens: int) -> float:
-    """Peak activation workspace per GPU: fp32 logits plus hidden states for one forward step."""
-    tokens = engine.activation_tokens
-    if not engine.preallocates_kv:
-        tokens = min(tokens, batch * input_tokens)
-    return tokens * (4.0 * model.vocab_size + 8.0 * model.hidden_size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,22 +347,90 @@ def max_context_for(model: ModelSpec, pool: float, batch: int, kv: FormatSpec, w
     return limit
 
 
+def handoff_seconds(model: ModelSpec, tokens: float, pp: int, perf: Perf) -> float:
+    """Pipeline parallel: the hidden states of `tokens` tokens cross pp - 1 stage boundaries."""
+    if pp <= 1:
+        return 0.0
+    return (pp - 1) * (perf.link_latency_s + tokens * model.hidden_size * 2.0 / perf.link)
+
+
+def pipeline_prefill_seconds(
+    model: ModelSpec, wb: arch.WeightBytes, engine: EngineSpec, perf: Perf, tp: int, pp: int, batch: int, tokens: int,
+) -> float:
+    """Prefill of `batch` prompts over pp stages: the prompts go through in chunks of the engine's batched
+    tokens, so stages overlap once there are several chunks ((u + pp - 1) stage times for u chunks)."""
+    if pp <= 1:
+        return prefill_seconds(model, wb, engine, perf, tp, batch, tokens)
+    chunks = max(1.0, batch * tokens / engine.activation_tokens)
+    stage = prefill_seconds(model, wb, engine, perf, tp, batch, tokens / chunks) / pp  # type: ignore[arg-type]
+    return (chunks + pp - 1) * stage + handoff_seconds(model, batch * tokens / chunks, pp, perf)
+
+
+def pipeline_step_seconds(
+    model: ModelSpec, wb: arch.WeightBytes, kv: FormatSpec, engine: EngineSpec, perf: Perf,
+    tp: int, pp: int, batch: int, context: float,
+) -> float:
+    """Time per output token over pp stages: the batch is cut into up to pp micro-batches that keep every
+    stage busy; one sequence alone walks all stages in turn (never faster than one device) plus hand-offs."""
+    micro = min(pp, batch)
+    per_micro = batch / micro  # uneven micro-batches average out: each stage runs all of them once a round
+    return step_seconds(model, wb, kv, engine, perf, tp, per_micro, context) + handoff_seconds(  # type: ignore[arg-type]
+        model, per_micro, pp, perf)
+
+
+def running_server_ttft_seconds(
+    model: ModelSpec, wb: arch.WeightBytes, kv: FormatSpec, engine: EngineSpec, perf: Perf,
+    tp: int, pp: int, batch: int, input_tokens: int, decode_context: float,
+) -> float:
+    """Time to first token of one request arriving at a server already decoding batch - 1 sequences.
+
+    Continuous batching: the prompt is prefilled in chunks of the engine's batched tokens, and every chunk
+    shares its forward step with one decode token of each running sequence; those decode tokens cost their
+    KV reads and matmuls on top of the request's own prefill. At batch 1 this is the plain prefill.
+    """
+    own = pipeline_prefill_seconds(model, wb, engine, perf, tp, pp, 1, input_tokens)
+    running = batch - 1
+    if running <= 0:
+        return own
+    chunk = min(input_tokens, engine.activation_tokens)
+    chunks = input_tokens / chunk
+    compute = perf.prefill_flops * perf.moe_compute / (1.0 + perf.dequant)
+    t_chunk = chunk * (arch.matmul_flops_per_token(model) + arch.attention_flops_per_token(model, chunk / 2.0)) / tp / compute
+    t_decodes = running * (
+        arch.matmul_flops_per_token(model) + arch.attention_flops_per_token(model, decode_context)
+    ) / tp / compute
+
+    def weights_read(tokens: float) -> float:
+        touched = arch.expected_experts_touched(model, tokens)  # type: ignore[arg-type]
+        return (wb.non_expert_read + model.moe_layers * touched * wb.per_expert_layer) / tp / perf.bandwidth
+
+    kv_read = running * arch.kv_cache_bytes(
+        model, int(decode_context), kv_bytes_per_value(kv), engine.kv_frees_windowed_layers, tp
+    ) / tp / perf.kv_bandwidth
+    shared = perf.combine(weights_read(chunk + running) + kv_read, t_chunk + t_decodes) + allreduce_seconds(
+        model, chunk + running, tp, perf)
+    alone = perf.combine(weights_read(chunk), t_chunk) + allreduce_seconds(model, chunk, tp, perf)
+    return own + chunks * max(0.0, shared - alone)
+
+
 # ----------------------------------------------------------------------------- estimate
 
 
-def estimate(scenario: Scenario, catalog: Catalog, *, explain: bool = True) -> Estimate:
+def estimate(scenario: Scenario, catalog: Catalog, *, explain: bool = True, time_if_over: bool = False) -> Estimate:
     """Estimate memory, speed and cost of a scenario; raises ScenarioError on impossible input.
 
     explain=False leaves out the assumption and warning texts (the hardware grid estimates every
-    catalog entry on each keystroke and shows none of them).
+    catalog entry on each keystroke and shows none of them). A setup that does not fit has no speed
+    or cost, except with time_if_over=True: validation times a published run the memory model
+    thinks too big, to keep measuring the speed model on it.
     """
     resolved = resolve(scenario, catalog)
     if resolved.model is None or resolved.deployment == "api":
         return _estimate_api(resolved)
-    return _estimate_self_hosted(resolved, explain)
+    return _estimate_self_hosted(resolved, explain, time_if_over)
 
 
-def _estimate_self_hosted(r: Resolved, explain: bool = True) -> Estimate:
+def _estimate_self_hosted(r: Resolved, explain: bool = True, time_if_over: bool = False) -> Estimate:
     s = r.scenario
     model, hw, engine, wfmt, kvfmt = r.model, r.hardware, r.engine, r.weights, r.kv
     assert model and hw and engine and wfmt and kvfmt
@@ -355,74 +439,70 @@ def _estimate_self_hosted(r: Resolved, explain: bool = True) -> Estimate:
     shards = r.tp * r.pp
     params = arch.param_breakdown(model)
     wb = arch.weight_bytes(model, wfmt)
-    bpv = kv_bytes_per_value(kvfmt)
     windowed = engine.kv_frees_windowed_layers
-    context = s.input_tokens + s.output_tokens
-    kv_seq = arch.kv_cache_bytes(model, context, bpv, windowed, r.tp)
+    mem = plan(model, engine, hw, wfmt, kvfmt, r.tp, r.pp, s.input_tokens, s.output_tokens)
 
-    capacity = hw.usable_bytes
-    budget = capacity * engine.kv_memory_fraction
-    weights_gpu = wb.total / shards
-    overhead_gpu = engine.overhead_gib * GIB
-
-    def pool_for(batch: int) -> tuple[float, float]:
-        act = activation_bytes(model, engine, batch, s.input_tokens)
-        return budget - weights_gpu - act - overhead_gpu, act
-
-    pool_one, _ = pool_for(1)
-    kv_seq_gpu = kv_seq / shards
-    max_batch = int(max(0, min(MAX_BATCH, pool_one // kv_seq_gpu))) if kv_seq_gpu > 0 else MAX_BATCH
-    if not engine.preallocates_kv and max_batch > 1:
-        # Bigger batches of a sizing-on-demand engine also need bigger activation buffers.
-        pool_max, _ = pool_for(max_batch)
-        max_batch = int(max(0, min(max_batch, pool_max // kv_seq_gpu)))
+    max_batch = mem.max_batch()
     if s.batch == "max":
         batch = max(1, min(max_batch, engine.max_concurrent_sequences))
-        assumptions.append(
-            f"batch 'max' = {batch}: largest that fits, capped at {engine.name}'s "
-            f"{engine.max_concurrent_sequences} concurrent sequences"
-        )
+        if explain:
+            assumptions.append(
+                f"batch 'max' = {batch}: largest that fits, capped at {engine.name}'s "
+                f"{engine.max_concurrent_sequences} concurrent sequences"
+            )
     else:
         batch = s.batch
-    pool, act_gpu = pool_for(batch)
-    kv_gpu = kv_seq_gpu * batch
-    per_gpu = weights_gpu + kv_gpu + act_gpu + overhead_gpu
-    fits = pool >= kv_gpu and pool > 0
+    fits = mem.fits(batch)
+    pool = mem.pool(batch)
+    act_gpu = mem.activations(batch)
+    kv_gpu = mem.kv_per_sequence * batch
+    per_gpu = mem.weights + kv_gpu + act_gpu + mem.overhead
+    budget = mem.budget
     used_share = per_gpu / budget if budget > 0 else math.inf
     fit_state = "no" if not fits else ("tight" if used_share > 0.9 else "ok")
     max_context = max_context_for(model, pool, batch, kvfmt, windowed, r.tp, shards)
+    needed = gpus_needed(model, engine, hw, wfmt, kvfmt, batch, s.input_tokens, s.output_tokens)
 
     memory = Memory(
         weights=wb.total,
         kv_cache=kv_gpu * shards,
         activations=act_gpu * shards,
-        overhead=overhead_gpu * shards,
+        overhead=mem.overhead * shards,
         per_gpu=per_gpu,
-        capacity_per_gpu=capacity,
+        capacity_per_gpu=mem.capacity,
         kv_pool_per_gpu=pool,
         budget_per_gpu=budget,
         recurrent_state=arch.recurrent_state_bytes(model) * batch,
     )
 
     perf = perf_profile(engine, hw, wfmt, model)
-    ttft = prefill_seconds(model, wb, engine, perf, r.tp, batch, s.input_tokens)
-    avg_context = s.input_tokens + s.output_tokens / 2.0
-    tpot = step_seconds(model, wb, kvfmt, engine, perf, r.tp, batch, avg_context)
-    e2e = ttft + (s.output_tokens - 1) * tpot
-    output_total = r.replicas * batch * s.output_tokens / e2e
-    timing = Timing(
-        ttft_ms=ttft * 1e3,
-        tpot_ms=tpot * 1e3,
-        end_to_end_ms=e2e * 1e3,
-        prefill_tok_s=batch * s.input_tokens / ttft,
-        decode_tok_s_per_sequence=1.0 / tpot,
-        output_tok_s_total=output_total,
-    )
-    cost = _self_hosted_cost(r, hw, output_total, e2e, batch)
+    if fits or time_if_over:
+        avg_context = s.input_tokens + s.output_tokens / 2.0
+        ttft_batch = pipeline_prefill_seconds(model, wb, engine, perf, r.tp, r.pp, batch, s.input_tokens)
+        ttft = running_server_ttft_seconds(
+            model, wb, kvfmt, engine, perf, r.tp, r.pp, batch, s.input_tokens, avg_context)
+        tpot = pipeline_step_seconds(model, wb, kvfmt, engine, perf, r.tp, r.pp, batch, avg_context)
+        e2e = ttft_batch + (s.output_tokens - 1) * tpot
+        output_total = r.replicas * batch * s.output_tokens / e2e
+        timing = Timing(
+            ttft_ms=ttft * 1e3,
+            tpot_ms=tpot * 1e3,
+            end_to_end_ms=e2e * 1e3,
+            prefill_tok_s=batch * s.input_tokens / ttft_batch,
+            decode_tok_s_per_sequence=1.0 / tpot,
+            output_tok_s_total=output_total,
+            ttft_batch_ms=ttft_batch * 1e3,
+            decode_tok_s_total=r.replicas * batch / tpot,
+        )
+        requests_per_hour = r.replicas * batch * 3600 / e2e
+    else:
+        timing, output_total, requests_per_hour = NO_TIMING, 0.0, 0.0
+    costs = {kind: setup_cost(kind, r, hw, output_total, requests_per_hour) for kind in ("cloud", "owned")}
+    cost = costs["cloud" if r.deployment == "cloud" else "owned"]
     if explain:
-        _explain(r, assumptions, warnings, wb=wb, bpv=bpv, budget=budget, capacity=capacity, perf=perf,
-                 batch=batch, fits=fits, pool=pool, weights_gpu=weights_gpu, kv_gpu=kv_gpu,
-                 max_batch=max_batch, max_context=max_context)
+        assumptions.extend(r.notes)
+        _explain(r, assumptions, warnings, wb=wb, mem=mem, perf=perf, batch=batch, fits=fits,
+                 max_batch=max_batch, max_context=max_context, needed=needed, cost=cost)
     return Estimate(
         scenario=s,
         model_id=model.id,
@@ -447,13 +527,15 @@ def _estimate_self_hosted(r: Resolved, explain: bool = True) -> Estimate:
         cost=cost,
         assumptions=tuple(assumptions),
         warnings=tuple(warnings),
+        gpus_needed=needed,
+        nodes_needed=nodes_for(needed, hw),
+        costs=costs,
     )
 
 
 def _explain(
-    r: Resolved, assumptions: list[str], warnings: list[str], *, wb: arch.WeightBytes, bpv: float, budget: float,
-    capacity: float, perf: Perf, batch: int, fits: bool, pool: float, weights_gpu: float, kv_gpu: float,
-    max_batch: int, max_context: int,
+    r: Resolved, assumptions: list[str], warnings: list[str], *, wb: arch.WeightBytes, mem, perf: Perf,
+    batch: int, fits: bool, max_batch: int, max_context: int, needed: int | None, cost: Cost,
 ) -> None:
     """The assumption and warning texts of a self-hosted estimate."""
     s = r.scenario
@@ -462,6 +544,7 @@ def _explain(
     windowed = engine.kv_frees_windowed_layers
     context = s.input_tokens + s.output_tokens
     shards = r.tp * r.pp
+    bpv = kv_bytes_per_value(kvfmt)
     assumptions.extend(
         [
             f"{engine.name} on {hw.name}: {engine.decode_bandwidth_efficiency * backend_factor(engine, hw):.0%} "
@@ -478,10 +561,11 @@ def _explain(
                if windowed and model.sliding_window_layers else "")
             + (f"; plus {arch.recurrent_state_bytes(model) / 2**20:.1f} MiB fixed state per sequence"
                f" (fp32 recurrent state)" if model.has_recurrent_state else ""),
-            f"memory budget per GPU {budget / GIB:.1f} GiB = {engine.kv_memory_fraction:.0%} of "
-            f"{capacity / GIB:.1f} GiB usable"
+            f"memory budget per GPU {mem.budget / GIB:.1f} GiB = {engine.kv_memory_fraction:.0%} of "
+            f"{mem.capacity / GIB:.1f} GiB usable"
             + (f" ({hw.usable_memory_fraction:.0%} of unified memory)" if hw.usable_memory_fraction < 1 else ""),
-            f"TTFT prefills all {batch} prompt(s) of the batch together",
+            "TTFT: one request's wait on a server already running the batch (its prefill shares steps with "
+            f"{batch - 1} running decode(s)); TTFT (batch) prefills all {batch} prompt(s) together",
         ]
     )
     if perf.precision != wfmt.compute_precision:
@@ -494,24 +578,33 @@ def _explain(
             f"{hw.interconnect if hw.interconnect_gb_s else 'the host link'}"
         )
     if r.pp > 1:
-        assumptions.append(f"pipeline parallel {r.pp}: stages run one after another for a single sequence")
+        how = "layers split across GPUs (the engine's default)" if engine.multi_gpu == "pipeline" and r.tp == 1 \
+            else "pipeline parallel"
+        assumptions.append(
+            f"{how}, {r.pp} stages: memory is shared, one sequence walks the stages in turn (no faster than one "
+            "GPU, plus a hand-off per stage); a batch is cut into micro-batches that keep the stages busy"
+        )
     if r.replicas > 1:
         assumptions.append(f"{r.replicas} data-parallel replicas of tp x pp = {shards} GPUs")
+    if cost.replicas and cost.replicas > 1:
+        assumptions.append(
+            f"{fmt_sig(s.requests_per_minute, strip=True)} requests/min need {cost.replicas} copies of this setup; $/month counts "
+            "all of them, $/hour and $/1M are for one"
+        )
     if not model.is_mla and r.tp > model.num_key_value_heads:
         warnings.append(
             f"tp={r.tp} exceeds the {model.num_key_value_heads} KV heads: KV heads are replicated"
         )
     if not fits:
-        if pool <= 0:
-            warnings.append(
-                f"does not fit: weights {weights_gpu / GIB:.1f} GiB per GPU leave no room in the "
-                f"{budget / GIB:.1f} GiB budget"
-            )
+        reason = mem.breaker(batch)
+        where = ""
+        if needed is not None:
+            nodes = nodes_for(needed, hw) or 1
+            where = f"; needs {needed} x {hw.name}" + (f" ({nodes} nodes of {hw.max_devices})" if nodes > 1 else "")
+        if max_batch >= 1 and batch > max_batch:
+            warnings.append(f"does not fit: fits up to batch {max_batch:,} ({reason})")
         else:
-            warnings.append(
-                f"does not fit: KV cache needs {kv_gpu / GIB:.1f} GiB per GPU, pool holds {pool / GIB:.1f} GiB"
-                f" (max batch {max_batch}, max context {max_context:,})"
-            )
+            warnings.append(f"does not fit: {reason}{where}")
     if isinstance(s.batch, int) and s.batch > engine.max_concurrent_sequences:
         warnings.append(
             f"batch {s.batch} exceeds {engine.name}'s default of {engine.max_concurrent_sequences} concurrent sequences"
@@ -520,31 +613,43 @@ def _explain(
         warnings.append(f"{model.name} attends to only the last {model.sliding_window} tokens")
 
 
-def _self_hosted_cost(r: Resolved, hw: HardwareSpec, output_total: float, e2e: float, batch: int) -> Cost:
+def setup_cost(kind: str, r: Resolved, hw: HardwareSpec, output_total: float, requests_per_hour: float) -> Cost:
+    """Cost of the setup on one basis: "cloud" (rented per GPU-hour) or "owned" (bought, plus electricity).
+
+    Owned: the purchase price is spread evenly over the calendar months of its lifetime (the same each month,
+    busy or idle); electricity is the busy share at full power plus the rest at idle power. The setup serves
+    output only while busy, so $/1M tokens and $/request divide by the busy share while $/month does not.
+    per_month serves the scenario's request rate with `replicas` copies of the setup.
+    """
     s = r.scenario
-    if r.deployment == "cloud":
+    gpus = s.gpus
+    if kind == "cloud":
         rate = s.cloud_usd_per_hour if s.cloud_usd_per_hour is not None else hw.cloud_usd_per_hour
         if rate is None:
-            return Cost(None, None, None, None, f"no cloud price for {hw.name}")
-        per_hour = rate * s.gpus
-        basis = f"{s.gpus} x ${rate:.2f}/GPU-hour"
+            return Cost(None, None, None, None, f"no cloud price for {hw.name}", "cloud")
+        per_hour = rate * gpus
+        busy = 1.0
+        basis = f"rented: {gpus} x {fmt_money(rate)}/GPU-hour"
     else:
         if hw.price_usd is None:
-            return Cost(None, None, None, None, f"no purchase price for {hw.name}")
-        amortised = hw.price_usd / (s.lifetime_years * HOURS_PER_YEAR * s.utilisation)
-        energy = hw.power_w / 1000 * s.pue * s.electricity_usd_per_kwh
-        per_hour = (amortised + energy) * s.gpus
+            return Cost(None, None, None, None, f"no purchase price for {hw.name}", "owned")
+        busy = s.utilisation
+        purchase = hw.price_usd / (s.lifetime_years * 12)
+        watts = busy * hw.power_w + (1 - busy) * hw.idle_watts
+        energy = watts / 1000 * s.pue * s.electricity_usd_per_kwh * HOURS_PER_MONTH
+        per_hour = gpus * (purchase + energy) / HOURS_PER_MONTH
         basis = (
-            f"{s.gpus} x (${hw.price_usd:,.0f} over {s.lifetime_years:g} y at {s.utilisation:.0%} use"
-            f" + {hw.power_w:.0f} W x PUE {s.pue:g} x ${s.electricity_usd_per_kwh:g}/kWh)"
+            f"owned: {gpus} x (${hw.price_usd:,.0f} over {fmt_sig(s.lifetime_years, strip=True)} y = {fmt_money(purchase)}/month"
+            f" + {busy:.0%} busy at {hw.power_w:.0f} W, idle at {hw.idle_watts:.0f} W, x PUE {fmt_sig(s.pue, strip=True)}"
+            f" x {fmt_money(s.electricity_usd_per_kwh)}/kWh)"
         )
-    per_1m = per_hour / (output_total * 3600) * 1e6 if output_total > 0 else None
-    requests_per_hour = r.replicas * batch * 3600 / e2e if e2e > 0 else 0
-    per_request = per_hour / requests_per_hour if requests_per_hour > 0 else None
-    # A month of serving the request rate needs this many replicas of the setup, each busy all month.
-    needed = s.requests_per_minute * 60 / requests_per_hour if requests_per_hour else 0
-    per_month = per_hour * max(1.0, math.ceil(needed)) * 24 * 30 if s.requests_per_minute > 0 else 0.0
-    return Cost(per_request, per_1m, per_hour, per_month, basis)
+    if output_total <= 0 or requests_per_hour <= 0:  # does not fit: no figures, only what they would rest on
+        return Cost(None, None, None, None, basis, kind)
+    per_1m = per_hour / (output_total * 3600 * busy) * 1e6
+    per_request = per_hour / (requests_per_hour * busy)
+    replicas = math.ceil(s.requests_per_minute * 60 / requests_per_hour) if s.requests_per_minute > 0 else 0
+    per_month = replicas * per_hour * HOURS_PER_MONTH
+    return Cost(per_request, per_1m, per_hour, per_month, basis, kind, replicas)
 
 
 def api_request_cost(api, input_tokens: int, output_tokens: int, cached_fraction: float) -> float:
@@ -582,6 +687,7 @@ def _estimate_api(r: Resolved) -> Estimate:
         per_month=per_month,
         basis=f"${api.input_usd_per_1m:g} in / ${api.output_usd_per_1m:g} out per 1M tokens"
         + (f", {s.cached_input_fraction:.0%} of input cached" if s.cached_input_fraction else ""),
+        basis_kind="api",
     )
     timing = Timing(
         ttft_ms=ttft,

@@ -6,7 +6,16 @@ from collections.abc import Sequence
 
 from llmcalc_tui.core.compat import GridRow
 from llmcalc_tui.core.estimate import GIB, Estimate
-from llmcalc_tui.core.units import fmt_count, fmt_duration_ms, fmt_money, fmt_rate
+from llmcalc_tui.core.units import (
+    fmt_count,
+    fmt_duration_band,
+    fmt_duration_ms,
+    fmt_money,
+    fmt_money_per_request,
+    fmt_rate,
+    fmt_rate_band,
+    fmt_sig,
+)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -20,9 +29,19 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def _band(est: Estimate, key: str) -> str:
+def _band(est: Estimate, key: str, value: float | None, kind: str) -> str:
     band = est.bands.get(key)
-    return f" ({band.low:,.3g} to {band.high:,.3g})" if band else ""
+    if kind == "duration":
+        return fmt_duration_band(value, band.low if band else None, band.high if band else None)
+    return fmt_rate_band(value, band.low if band else None, band.high if band else None)
+
+
+def needs_text(est: Estimate) -> str:
+    """Where the figures would be for a setup that does not fit: "needs 16 x h100-sxm (2 nodes)"."""
+    if est.gpus_needed is None:
+        return "no number of this device fits it"
+    nodes = est.nodes_needed or 1
+    return f"needs {est.gpus_needed:,} x {est.hardware_id}" + (f" ({nodes:,} nodes)" if nodes > 1 else "")
 
 
 def estimate_table(est: Estimate) -> str:
@@ -40,7 +59,7 @@ def estimate_table(est: Estimate) -> str:
         )
     else:
         lines.append("hosted API")
-    lines.append(f"workload: {s.input_tokens:,} in, {s.output_tokens:,} out, batch {est.batch}")
+    lines.append(f"workload: {s.input_tokens:,} in, {s.output_tokens:,} out, batch {est.batch:,}")
     lines.append("")
     if est.memory:
         m = est.memory
@@ -48,32 +67,48 @@ def estimate_table(est: Estimate) -> str:
         lines.append(f"Memory            {state}")
         lines.append(table(
             ["", "GiB"],
-            [["weights", f"{m.weights / GIB:,.2f}"], ["KV cache", f"{m.kv_cache / GIB:,.2f}"],
-             *([["  of which fixed state", f"{m.recurrent_state / GIB:,.2f}"]] if m.recurrent_state else []),
-             ["activations", f"{m.activations / GIB:,.2f}"], ["overhead", f"{m.overhead / GIB:,.2f}"],
-             ["total", f"{m.total / GIB:,.2f}"],
-             ["per GPU / capacity", f"{m.per_gpu / GIB:,.2f} / {m.capacity_per_gpu / GIB:,.2f}"],
-             ["KV pool per GPU", f"{max(m.kv_pool_per_gpu, 0) / GIB:,.2f}"]],
+            [["weights", gib2(m.weights)], ["KV cache", gib2(m.kv_cache)],
+             *([["  of which fixed state", gib2(m.recurrent_state)]] if m.recurrent_state else []),
+             ["activations", gib2(m.activations)], ["overhead", gib2(m.overhead)],
+             ["total", gib2(m.total)],
+             ["per GPU / budget / capacity",
+              f"{gib2(m.per_gpu)} / {gib2(m.budget_per_gpu)} / {gib2(m.capacity_per_gpu)}"],
+             ["KV pool per GPU", gib2(max(m.kv_pool_per_gpu, 0))]],
         ))
         lines.append(f"max batch {est.max_batch:,} at this context; max context {est.max_context:,} at this batch")
+        if est.gpus_needed is not None:
+            nodes = est.nodes_needed or 1
+            lines.append(f"smallest count of this device that fits: {est.gpus_needed:,}"
+                         + (f" ({nodes:,} nodes)" if nodes > 1 else ""))
         lines.append("")
-    lines.append("Speed")
-    lines.append(table(
-        ["", "value"],
-        [["time to first token", fmt_duration_ms(t.ttft_ms) + _band(est, "ttft_ms")],
-         ["time per output token", fmt_duration_ms(t.tpot_ms) + _band(est, "tpot_ms")],
-         ["end to end", fmt_duration_ms(t.end_to_end_ms)],
-         ["prefill", fmt_rate(t.prefill_tok_s) + _band(est, "prefill_tok_s")],
-         ["decode per sequence", fmt_rate(t.decode_tok_s_per_sequence) + _band(est, "decode_tok_s")],
-         ["output total", fmt_rate(t.output_tok_s_total) + _band(est, "output_tok_s_total")]],
-    ))
-    lines.append("")
-    lines.append(f"Cost ({c.basis})")
-    lines.append(table(
-        ["", "USD"],
-        [["per request", fmt_money(c.per_request)], ["per 1M output tokens", fmt_money(c.per_1m_output_tokens)],
-         ["per hour", fmt_money(c.per_hour)], [f"per month at {s.requests_per_minute:g} req/min", fmt_money(c.per_month)]],
-    ))
+    if est.memory is not None and not est.fits:
+        lines.append(f"Speed and cost     none: does not fit ({needs_text(est)})")
+    else:
+        lines.append("Speed")
+        lines.append(table(
+            ["", "value"],
+            [["time to first token (running server)", _band(est, "ttft_ms", t.ttft_ms, "duration")],
+             ["time to first token (whole batch)", _band(est, "ttft_batch_ms", t.ttft_batch_ms, "duration")],
+             ["time per output token", _band(est, "tpot_ms", t.tpot_ms, "duration")],
+             ["end to end", fmt_duration_ms(t.end_to_end_ms)],
+             ["prefill", _band(est, "prefill_tok_s", t.prefill_tok_s, "rate")],
+             ["decode per sequence", _band(est, "decode_tok_s", t.decode_tok_s_per_sequence, "rate")],
+             ["decode, all sequences", fmt_rate(t.decode_tok_s_total)],
+             ["output total", _band(est, "output_tok_s_total", t.output_tok_s_total, "rate")]],
+        ))
+        lines.append("")
+        basis_word = {"cloud": "rented", "owned": "owned", "api": "API"}.get(c.basis_kind, c.basis_kind)
+        lines.append(f"Cost, {basis_word} ({c.basis})")
+        month = f"per month at {fmt_sig(s.requests_per_minute, strip=True)} req/min"
+        if c.replicas and c.replicas > 1:
+            month += f" ({c.replicas:,} copies of this setup)"
+        lines.append(table(
+            ["", "USD"],
+            [["per request", fmt_money_per_request(c.per_request)],
+             ["per 1M output tokens" + (" (all-in: input included)" if c.basis_kind == "api" else ""),
+              fmt_money(c.per_1m_output_tokens)],
+             ["per hour", fmt_money(c.per_hour)], [month, fmt_money(c.per_month)]],
+        ))
     if est.warnings:
         lines.append("")
         lines.extend(f"warning: {w}" for w in est.warnings)
@@ -84,12 +119,26 @@ def estimate_table(est: Estimate) -> str:
     return "\n".join(lines)
 
 
+def gib2(n_bytes: float) -> str:
+    return fmt_sig(n_bytes / GIB, decimals=2)
+
+
+def _speed(tok_s: float | None) -> str:
+    if not tok_s:
+        return "-"
+    return fmt_sig(tok_s, decimals=0) if tok_s >= 100 else fmt_sig(tok_s, strip=True)
+
+
 def grid_table(rows: Sequence[GridRow]) -> str:
     return table(
-        ["hardware", "fits", "GPUs", "max batch", "max context", "tok/s", "$/1M out"],
-        [[r.hardware, r.fit_state, r.gpus_needed or "-", f"{r.max_batch:,}" if r.fits else "-",
+        ["hardware", "fits", "GPUs", "nodes", "engine", "max batch", "max context", "tok/s", "out tok/s",
+         "$/1M out", "basis"],
+        [[r.hardware, r.fit_state, f"{r.gpus_needed:,}" if r.gpus_needed else "-",
+          f"{r.nodes_needed:,}" if r.nodes_needed else "-", r.engine,
+          f"{r.max_batch:,}" if r.fits else "-",
           f"{r.max_context:,}" if r.fits else "-",
-          f"{r.decode_tok_s:,.1f}" if r.decode_tok_s else "-",
-          fmt_money(r.usd_per_1m_output_tokens) if r.usd_per_1m_output_tokens is not None else "-"]
+          _speed(r.decode_tok_s), _speed(r.output_tok_s_total),
+          fmt_money(r.usd_per_1m_output_tokens) if r.usd_per_1m_output_tokens is not None else "-",
+          {"cloud": "rented", "owned": "owned"}.get(r.cost_basis, r.cost_basis)]
          for r in rows],
     )

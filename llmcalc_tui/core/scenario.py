@@ -6,8 +6,10 @@ import difflib
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from llmcalc_tui.core import fit
+from llmcalc_tui.core.fit import split
 from llmcalc_tui.catalog.schema import (
     ApiModelSpec,
     Catalog,
@@ -18,9 +20,10 @@ from llmcalc_tui.catalog.schema import (
 )
 
 Deployment = Literal["local", "cloud", "api"]
+DeploymentChoice = Literal["auto", "local", "cloud", "api"]
 MAX_TOKENS = 100_000_000
-MAX_BATCH = 1_000_000
-MAX_GPUS = 4096
+MAX_BATCH = fit.MAX_BATCH
+MAX_GPUS = fit.MAX_DEVICES
 
 
 class Scenario(BaseModel):
@@ -38,13 +41,14 @@ class Scenario(BaseModel):
     tp: int | None = Field(default=None, ge=1, le=MAX_GPUS)
     """Tensor-parallel degree; None means gpus / pp."""
     pp: int = Field(default=1, ge=1, le=MAX_GPUS)
-    engine: str = "vllm"
+    engine: str | None = None
+    """Serving engine id; None (or "auto") picks the engine usual on the hardware."""
     input_tokens: int = Field(default=1000, ge=1, le=MAX_TOKENS)
     output_tokens: int = Field(default=200, ge=1, le=MAX_TOKENS)
     batch: int | Literal["max"] = 1
     """Concurrent sequences, or "max" for the largest batch that fits."""
-    deployment: Deployment | None = None
-    """None picks api for API models, cloud where the hardware rents, else local."""
+    deployment: DeploymentChoice | None = None
+    """None (or "auto") picks api for API models, cloud for datacenter hardware, else local (owned)."""
     api_model: str | None = None
     """API model to compare the self-hosted setup against."""
     electricity_usd_per_kwh: float = Field(default=0.12, ge=0, le=100)
@@ -56,6 +60,13 @@ class Scenario(BaseModel):
     cached_input_fraction: float = Field(default=0.0, ge=0, le=1)
     requests_per_minute: float = Field(default=10.0, ge=0, le=1e9)
     """Request rate used for monthly cost comparisons."""
+
+    @field_validator("engine", "deployment", mode="before")
+    @classmethod
+    def _auto_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return None
+        return value
 
     @model_validator(mode="after")
     def _check_batch(self) -> Scenario:
@@ -99,16 +110,153 @@ class Resolved:
     tp: int
     pp: int
     replicas: int
+    notes: tuple[str, ...] = ()
+    """Why an engine or deployment was picked, how a typed id was read."""
+
+
+# ----------------------------------------------------------------------------- forgiving ids
+
+IdKind = Literal["model", "hardware", "engine", "format", "api_model"]
+VARIANT_SUFFIXES = ("-instruct", "-chat", "-it", "-hf", "-base", "-pt")
+"""Checkpoint variants that share their base model's architecture (what memory and speed depend on)."""
+VENDOR_PREFIXES = ("nvidia-", "amd-", "apple-", "intel-", "google-", "meta-llama-", "meta-")
+
+
+def normalise_id(text: str) -> str:
+    """What a typed id is compared as: lower case, spaces and underscores as dashes."""
+    return "-".join(text.strip().lower().replace("_", "-").split())
+
+
+def _table(catalog: Catalog, kind: IdKind) -> dict:
+    return {
+        "model": {**catalog.models, **catalog.api_models},
+        "hardware": catalog.hardware,
+        "engine": catalog.engines,
+        "format": catalog.formats,
+        "api_model": catalog.api_models,
+    }[kind]
+
+
+def _names(catalog: Catalog, kind: IdKind) -> dict[str, str]:
+    """Normalised spelling -> id: ids, aliases, display names and Hugging Face repos."""
+    table = _table(catalog, kind)
+    names: dict[str, str] = {}
+    for entry_id, entry in table.items():
+        names.setdefault(normalise_id(entry.name), entry_id)
+        repo = getattr(entry, "hf_repo", "")
+        if repo:
+            names.setdefault(normalise_id(repo), entry_id)
+            names.setdefault(normalise_id(repo.rsplit("/", 1)[-1]), entry_id)
+    if kind == "model":
+        for alias, target in catalog.aliases.items():
+            names.setdefault(normalise_id(alias), target)
+    for entry_id in table:
+        names[entry_id] = entry_id
+    return names
+
+
+def _variants(key: str) -> list[tuple[str, str]]:
+    """(spelling, what was dropped) for a typed id: as typed, without an org or vendor prefix, without
+    variant suffixes such as -instruct."""
+    out = [(key, "")]
+    tail = key.rsplit("/", 1)[-1]
+    if tail != key:
+        out.append((tail, ""))
+    for prefix in VENDOR_PREFIXES:
+        if tail.startswith(prefix):
+            out.append((tail[len(prefix):], ""))
+    stem, dropped = tail, []
+    changed = True
+    while changed:
+        changed = False
+        for suffix in VARIANT_SUFFIXES:
+            if stem.endswith(suffix) and len(stem) > len(suffix):
+                stem = stem[: -len(suffix)]
+                dropped.insert(0, suffix[1:])
+                changed = True
+                out.append((stem, " ".join(dropped)))
+    return out
+
+
+def lookup_id(text: str, catalog: Catalog, kind: IdKind) -> tuple[str, str | None]:
+    """(catalog id, note or None) for a typed id: exact, any spelling of an id, name, alias or Hugging Face
+    repo, a variant of one (Llama-3.1-8B-Instruct), or a unique prefix. Raises ScenarioError (field = kind)
+    naming the candidates when the text is ambiguous or unknown."""
+    field = "weights" if kind == "format" else kind
+    raw = text.strip()
+    key = raw.lower()
+    if kind == "model":
+        if key in catalog.models or key in catalog.api_models:
+            return key, None
+        if key in catalog.aliases:
+            return catalog.aliases[key], None
+    elif key in _table(catalog, kind):
+        return key, None
+    table = _table(catalog, kind)
+    names = _names(catalog, kind)
+    for spelling, dropped in _variants(normalise_id(raw)):
+        if spelling in names:
+            found = names[spelling]
+            if dropped:
+                return found, f"{raw} read as {found}: the {dropped} variant shares the architecture of {found}"
+            return found, f"{raw} read as {found}"
+    matches = search_ids(raw, catalog, kind)
+    prefix = [m for m in matches if m.startswith(normalise_id(raw))]
+    if len(prefix) == 1:
+        return prefix[0], f"{raw} read as {prefix[0]}"
+    if len(prefix) > 1:
+        shown = ", ".join(prefix[:12]) + (f" and {len(prefix) - 12} more" if len(prefix) > 12 else "")
+        raise ScenarioError(field, f"{kind.replace('_', ' ')} {raw!r} is ambiguous: {shown}")
+    label = {"format": "weight format", "api_model": "API model"}.get(kind, kind)
+    options = list(names)
+    raise ScenarioError(field, f"unknown {label} {raw!r}{did_you_mean(normalise_id(raw), options)}")
+
+
+def search_ids(text: str, catalog: Catalog, kind: IdKind, limit: int = 50) -> list[str]:
+    """Catalog ids matching typed text, best first (exact, then prefix, then anywhere in an id, name,
+    alias or repo): what the app's completion and the CLI's ambiguity message list."""
+    needle = normalise_id(text)
+    table = _table(catalog, kind)
+    if not needle:
+        return list(table)[:limit]
+    names = _names(catalog, kind)
+    ranked: dict[str, int] = {}
+    for spelling, entry_id in names.items():
+        for variant, _ in _variants(needle):
+            if spelling == variant:
+                rank = 0
+            elif entry_id.startswith(variant):
+                rank = 1
+            elif spelling.startswith(variant):
+                rank = 2
+            elif variant in spelling:
+                rank = 3
+            else:
+                continue
+            ranked[entry_id] = min(rank, ranked.get(entry_id, rank))
+    return sorted(ranked, key=lambda i: (ranked[i], i))[:limit]
+
+
+def canonical_ids(scenario: Scenario, catalog: Catalog) -> Scenario:
+    """The scenario with every typed id that resolves replaced by its catalog id (what gets saved);
+    ids that do not resolve are left as typed for the caller to report."""
+    updates: dict[str, str] = {}
+    for field, kind in (("model", "model"), ("hardware", "hardware"), ("engine", "engine"),
+                        ("api_model", "api_model")):
+        value = getattr(scenario, field)
+        if value is None:
+            continue
+        try:
+            found, _ = lookup_id(value, catalog, kind)  # type: ignore[arg-type]
+        except ScenarioError:
+            continue
+        if found != value:
+            updates[field] = found
+    return scenario.model_copy(update=updates) if updates else scenario
 
 
 def resolve_model_id(model_id: str, catalog: Catalog) -> str:
-    key = model_id.strip().lower()
-    if key in catalog.models or key in catalog.api_models:
-        return key
-    if key in catalog.aliases:
-        return catalog.aliases[key]
-    options = [*catalog.models, *catalog.api_models, *catalog.aliases]
-    raise ScenarioError("model", f"unknown model {model_id!r}{did_you_mean(key, options)}")
+    return lookup_id(model_id, catalog, "model")[0]
 
 
 def _lookup(kind: str, field: str, key: str, table: dict) -> object:
@@ -117,19 +265,73 @@ def _lookup(kind: str, field: str, key: str, table: dict) -> object:
     raise ScenarioError(field, f"unknown {kind} {key!r}{did_you_mean(key, list(table))}")
 
 
+# ----------------------------------------------------------------------------- engine and deployment
+
+
+def hardware_keys(hardware: HardwareSpec) -> tuple[str, ...]:
+    """Keys engine tables are looked up by, most specific first: id, "kind:vendor", kind, vendor."""
+    vendor = hardware.vendor.lower()
+    return (hardware.id, f"{hardware.kind}:{vendor}", hardware.kind, vendor)
+
+
+def default_engine(hardware: HardwareSpec, catalog: Catalog) -> EngineSpec:
+    """The engine people usually run on this hardware (engines.toml `default_on`, most specific key wins)."""
+    runs_here = [e for e in catalog.engines.values() if hardware.kind in e.kinds]
+    for key in hardware_keys(hardware):
+        for engine in runs_here:
+            if key in engine.default_on:
+                return engine
+    if not runs_here:
+        raise ScenarioError("engine", f"no engine in the catalog runs on {hardware.kind} hardware ({hardware.name})")
+    return runs_here[0]
+
+
+def pick_engine(scenario: Scenario, hardware: HardwareSpec, catalog: Catalog) -> tuple[EngineSpec, str]:
+    """The engine to estimate with and the assumption line that says which and why."""
+    usual = None
+    if scenario.engine is not None:
+        engine_id, _ = lookup_id(scenario.engine, catalog, "engine")
+        chosen = catalog.engines[engine_id]
+        if hardware.kind in chosen.kinds:
+            return chosen, f"engine {chosen.name}: as chosen"
+        usual = default_engine(hardware, catalog)
+        return usual, (f"engine {usual.name}: {chosen.name} does not run on {hardware.kind} hardware "
+                       f"({hardware.name}), so the usual engine there is used")
+    usual = default_engine(hardware, catalog)
+    return usual, f"engine {usual.name}: the usual engine on {hardware.kind} hardware ({hardware.name})"
+
+
+OWNED_KINDS = ("consumer", "workstation", "apple", "edge", "cpu")
+"""Hardware people usually own rather than rent; datacenter accelerators are usually rented."""
+
+
+def pick_deployment(scenario: Scenario, hardware: HardwareSpec, api_model: bool) -> tuple[Deployment, str]:
+    if scenario.deployment is not None and scenario.deployment != "auto":
+        return scenario.deployment, ""
+    if api_model:
+        return "api", "deployment auto: a hosted API model is priced per token"
+    if scenario.cloud_usd_per_hour is not None:
+        return "cloud", "deployment auto: rented, since a GPU-hour price was given"
+    if hardware.kind in OWNED_KINDS:
+        return "local", f"deployment auto: owned, as {hardware.kind} hardware usually is (purchase + electricity)"
+    return "cloud", "deployment auto: rented, as datacenter accelerators usually are ($/GPU-hour)"
+
+
 def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     """Look up every id and check the combination makes sense; raise ScenarioError if not."""
-    model_id = resolve_model_id(scenario.model, catalog)
+    notes: list[str] = []
+    model_id, note = lookup_id(scenario.model, catalog, "model")
+    notes += [note] if note else []
     model = catalog.models.get(model_id)
     api = catalog.api_models.get(model_id)
     if scenario.api_model is not None:
-        api = _lookup("API model", "api_model", scenario.api_model.lower(), catalog.api_models)  # type: ignore[assignment]
+        api = catalog.api_models[lookup_id(scenario.api_model, catalog, "api_model")[0]]
     if model is None and api is not None and api.open_model in catalog.models:
         model = catalog.models[api.open_model]  # type: ignore[index]
 
     if model is None:
         # An API-only model: nothing to size or place on hardware.
-        return Resolved(scenario, None, api, None, None, None, None, "api", 1, 1, 1)
+        return Resolved(scenario, None, api, None, None, None, None, "api", 1, 1, 1, tuple(notes))
 
     weights_id = (scenario.weights or model.native_dtype).lower()
     weights = _lookup("weight format", "weights", weights_id, catalog.formats)
@@ -139,12 +341,22 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     if not kv.kv_cache:  # type: ignore[attr-defined]
         usable = [f.id for f in catalog.formats.values() if f.kv_cache]
         raise ScenarioError("kv_cache", f"{kv.id} cannot hold a KV cache; use one of {', '.join(usable)}")  # type: ignore[attr-defined]
-    hardware = _lookup("hardware", "hardware", scenario.hardware.lower(), catalog.hardware)
-    engine = _lookup("engine", "engine", scenario.engine.lower(), catalog.engines)
-    assert isinstance(hardware, HardwareSpec) and isinstance(engine, EngineSpec)
+    hardware_id, note = lookup_id(scenario.hardware, catalog, "hardware")
+    notes += [note] if note else []
+    hardware = catalog.hardware[hardware_id]
+    engine, engine_note = pick_engine(scenario, hardware, catalog)
+    notes.append(engine_note)
 
     pp = scenario.pp
-    tp = scenario.tensor_parallel
+    if scenario.tp is None and pp == 1 and scenario.gpus > 1:
+        # llama.cpp and Ollama split layers across GPUs by default; tensor-parallel engines go as wide as
+        # the attention heads and one node allow, with pipeline stages for the rest.
+        tp, pp = split(model, scenario.gpus, engine, hardware.max_devices)
+        if engine.multi_gpu != "pipeline" and pp > 1:
+            notes.append(f"{scenario.gpus} GPUs split as tensor parallel {tp} x pipeline {pp} "
+                         f"({model.num_attention_heads} attention heads, {hardware.max_devices} devices per node)")
+    else:
+        tp = scenario.tensor_parallel
     if tp * pp > scenario.gpus:
         raise ScenarioError("tp", f"tp x pp = {tp * pp} needs more than the {scenario.gpus} GPU(s) given")
     if scenario.gpus % (tp * pp):
@@ -154,28 +366,20 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
             "tp", f"tp={tp} does not divide the {model.num_attention_heads} attention heads of {model.id}"
         )
     if pp > model.num_layers:
-        raise ScenarioError("pp", f"pp={pp} exceeds the {model.num_layers} layers of {model.id}")
+        field = "gpus" if scenario.pp == 1 else "pp"
+        raise ScenarioError(field, f"{pp} pipeline stages exceed the {model.num_layers} layers of {model.id}")
     context = scenario.input_tokens + scenario.output_tokens
     if context > model.context_length:
         raise ScenarioError(
             "input_tokens",
             f"input + output = {context:,} tokens exceeds the {model.context_length:,}-token context of {model.id}",
         )
-    if hardware.kind not in engine.kinds:
-        raise ScenarioError("engine", f"{engine.name} does not run on {hardware.kind} hardware ({hardware.name})")
 
-    deployment: Deployment
-    if scenario.deployment is not None:
-        deployment = scenario.deployment
-    elif model_id in catalog.api_models:
-        deployment = "api"
-    elif scenario.cloud_usd_per_hour or hardware.cloud_usd_per_hour:
-        deployment = "cloud"
-    else:
-        deployment = "local"
+    deployment, note = pick_deployment(scenario, hardware, model_id in catalog.api_models)
+    notes += [note] if note else []
     if deployment == "api" and api is None:
         raise ScenarioError("api_model", "deployment api needs an API model (--api-model)")
     return Resolved(
         scenario, model, api, weights, kv, hardware, engine, deployment,  # type: ignore[arg-type]
-        tp, pp, scenario.gpus // (tp * pp),
+        tp, pp, scenario.gpus // (tp * pp), tuple(notes),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -12,7 +13,9 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, SelectionList
-from textual.widgets.selection_list import Selection
+from textual.strip import Strip
+from textual.widgets.option_list import OptionDoesNotExist
+from textual.widgets.selection_list import Selection, SelectionType
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.bands import attach_bands
@@ -38,6 +41,8 @@ class Candidate:
     scenario: Scenario
     estimate: Estimate | None
     error: str | None
+    saved_name: str | None = None
+    """Name of the saved scenario this one is, unedited (it is then listed once, not twice)."""
 
     @property
     def item(self) -> ExportItem:
@@ -50,6 +55,25 @@ def estimate_or_error(scenario: Scenario, catalog: Catalog) -> tuple[Estimate | 
         return attach_bands(estimate(scenario, catalog), catalog), None
     except ScenarioError as exc:
         return None, f"{exc.field}: {exc.message}"
+
+
+class MarkedSelectionList(SelectionList[SelectionType]):
+    """A SelectionList whose boxes read [x] and [ ], so ticked and unticked differ without colour."""
+
+    def render_line(self, y: int) -> Strip:
+        line = super().render_line(y)
+        segments = list(line)
+        index = int(self.scroll_offset.y) + y
+        try:
+            selection = self.get_option_at_index(index)
+        except OptionDoesNotExist:
+            return line  # no option on this line, so no box either
+        if len(segments) < 3:
+            return line
+        # SelectionList draws its box as the first three cells: left edge, mark, right edge.
+        mark = "[x]" if selection.value in self.selected else "[ ]"
+        style = segments[1].style
+        return Strip([Segment(mark, style), *segments[3:]])
 
 
 class CompareScreen(Screen[None]):
@@ -99,7 +123,7 @@ class CompareScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Label("Compare scenarios", id="compare-title")
         with Vertical(id="compare-body"):
-            yield SelectionList[str](id="compare-list")
+            yield MarkedSelectionList[str](id="compare-list")
             with Vertical(id="compare-right"):
                 yield DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
                 yield Label("", id="compare-status", markup=False)
@@ -111,10 +135,13 @@ class CompareScreen(Screen[None]):
         except ScenarioStoreError as exc:
             entries = []
             self.notify(exc.message, severity="error")
+        open_name = self.candidates[CURRENT].saved_name
         for entry in entries:
             if entry.broken or entry.saved is None:
                 self.broken.append(f"{entry.location}: {entry.problem}")
                 continue
+            if open_name is not None and entry.saved.name == open_name:
+                continue  # the open scenario, unedited: already listed first
             est, error = estimate_or_error(entry.saved.scenario, self.catalog)
             self.candidates[entry.slug] = Candidate(entry.slug, entry.saved.name, entry.saved.scenario, est, error)
         selection_list = self.query_one(SelectionList)

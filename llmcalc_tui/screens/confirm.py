@@ -26,8 +26,8 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen Button { margin-left: 1; }
     """
 
-    def __init__(self, question: str, yes_label: str = "Yes") -> None:
-        super().__init__()
+    def __init__(self, question: str, yes_label: str = "Yes", *, name: str | None = None) -> None:
+        super().__init__(name=name)
         self.question = question
         """What is asked."""
         self.yes_label = yes_label

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from rich.text import Text
 from textual import events, on
@@ -16,7 +17,7 @@ from textual.widgets import Input, Select, Tab, Tabs
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.config import HARDWARE_KINDS
-from llmcalc_tui.core.scenario import Scenario
+from llmcalc_tui.core.scenario import Scenario, canonical_ids
 from llmcalc_tui.export import export_scenarios
 from llmcalc_tui.messages import FieldEdited, HardwareChosen, PickRequested
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError, unknown_ids
@@ -32,22 +33,28 @@ from llmcalc_tui.screens.save_scenario import NameChoice, SaveScenarioScreen
 from llmcalc_tui.state import (
     FIELD_SPECS,
     FIELDS,
+    GRID_BASES,
     GRID_COLUMNS,
+    PICK_KINDS,
     AppState,
     api_model_options,
     apply_edit,
     apply_edits,
+    ensure_grid,
+    filter_options,
     hardware_edits,
     hardware_options,
     load_scenario,
     mark_saved,
     model_options,
     reset,
+    set_grid_basis,
 )
 from llmcalc_tui.widgets.api_compare import ApiComparePanel
 from llmcalc_tui.widgets.compat_grid import CompatGrid, GridPane
 from llmcalc_tui.widgets.form_pane import ApiPane, CostPane, DeploymentPane, FormPane, ModelPane, WorkloadPane
 from llmcalc_tui.widgets.results import ResultsPanel, SummaryBar, setup_words
+from llmcalc_tui.widgets.pick_field import PickField
 from llmcalc_tui.widgets.text_block import TextBlock
 from llmcalc_tui.widgets.key_bar import KeyBar
 
@@ -60,6 +67,11 @@ XWIDE_MIN_WIDTH = 160
 """From this many columns the API comparison shows beside the results (below it, F3/F6 swap them)."""
 LOCAL_ONLY = ("electricity_usd_per_kwh", "utilisation", "lifetime_years")
 CLOUD_ONLY = ("cloud_usd_per_hour",)
+QUIT_QUESTION = "confirm-quit"
+"""Name of the screen that asks before quitting with unsaved changes."""
+MIN_SIZE = (60, 20)
+"""Smallest terminal the layout works in; below it the screen says so instead of drawing a broken layout."""
+TOO_SMALL_TEXT = f"terminal too small (needs {MIN_SIZE[0]}x{MIN_SIZE[1]})"
 PICK_TITLES = {"model": "Pick a model (open and API)", "hardware": "Pick hardware", "api_model": "Pick an API model"}
 
 
@@ -71,7 +83,8 @@ class MainScreen(Screen[None]):
     """The calculator: form, live results, hardware grid and API comparison."""
 
     BINDINGS = [
-        Binding("ctrl+q", "app.quit", "Quit", id="quit-app", tooltip="Quit llmcalc"),
+        Binding("ctrl+q", "request_quit", "Quit", id="quit-app",
+                tooltip="Quit (asks once when there are unsaved changes)"),
         Binding("f1", "show_help", "Help", id="show-help", tooltip="Keys and how the calculator works"),
         Binding("ctrl+s", "save_scenario", "Save", id="save-scenario", tooltip="Save the scenario under a name"),
         Binding("ctrl+o", "open_scenario", "Open", id="open-scenario",
@@ -132,6 +145,7 @@ class MainScreen(Screen[None]):
         self._last_form_focus: Widget | None = None
         self._controls: dict[str, Input | Select] = {}
         self._layout_wide: str | None = None
+        self._grid_shown = True
         self._resumed_once = False
 
     def _breakpoint_class(self) -> str:
@@ -170,6 +184,7 @@ class MainScreen(Screen[None]):
                 yield GridPane(id="page-grid", classes="page").data_bind(MainScreen.state)
         yield SummaryBar(id="summary").data_bind(MainScreen.state)
         yield KeyBar(id="key-bar")
+        yield TextBlock(TOO_SMALL_TEXT, id="too-small")
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler. On the first resume every widget was styled a moment
@@ -186,6 +201,7 @@ class MainScreen(Screen[None]):
             for widget in self.query("Input, Select")
             if widget.id and widget.id.startswith("field-")
         }
+        self._show_too_small()
         self._apply_page(self.page)
         self._update_chrome(self.state)
         self._restore_grid_view()
@@ -227,7 +243,7 @@ class MainScreen(Screen[None]):
         if state.errors:
             field, message = next(iter(state.errors.items()))
             label = FIELD_SPECS[field].label if field in FIELD_SPECS else field
-            setup = f"✗ {label}: {message}"
+            setup = f"✗ {label}: {message} · results: the last valid setup (greyed)"
         self.query_one("#title-bar", TextBlock).show(f" llmcalc · {name}{marker} · {setup}")
         self.sub_title = f"{name}{marker}"
         deployment = est.deployment if est is not None else "local"
@@ -238,7 +254,7 @@ class MainScreen(Screen[None]):
         """Apply edits that did not come from typing: show them in the form, then recompute."""
         self.write_form(edits)
         assert self.state is not None
-        self.state = apply_edits(self.state, edits, self.catalog)
+        self.state = apply_edits(self.state, edits, self.catalog, with_grid=self._grid_shown)
 
     def write_form(self, raw: Mapping[str, str]) -> None:
         """Put texts into the fields without the fields posting them back."""
@@ -253,7 +269,7 @@ class MainScreen(Screen[None]):
         control = self._controls.get(message.field)
         if control is not None and str(control.value) != message.raw:
             return  # stale: the field changed again (or was loaded) after this edit was sent
-        self.state = apply_edit(self.state, message.field, message.raw, self.catalog)
+        self.state = apply_edit(self.state, message.field, message.raw, self.catalog, with_grid=self._grid_shown)
 
     @on(HardwareChosen)
     def _hardware_chosen(self, message: HardwareChosen) -> None:
@@ -261,7 +277,14 @@ class MainScreen(Screen[None]):
         assert self.state is not None
         edits = hardware_edits(self.state, message.row, self.catalog)
         self.edit(edits)
-        self.notify(f"Hardware: {edits['gpus']} x {message.row.name} ({edits['engine']})", timeout=3)
+        self.notify(f"Hardware: {edits['gpus']} x {message.row.name} ({message.row.engine})", timeout=3)
+
+    @on(CompatGrid.BasisRequested)
+    def _basis_requested(self, message: CompatGrid.BasisRequested) -> None:
+        message.stop()
+        assert self.state is not None
+        if message.basis in GRID_BASES:
+            self.state = set_grid_basis(self.state, message.basis, self.catalog)  # type: ignore[arg-type]
 
     @on(PickRequested)
     def _pick_requested(self, message: PickRequested) -> None:
@@ -282,9 +305,14 @@ class MainScreen(Screen[None]):
         def chosen(value: str | None) -> None:
             if value is not None:
                 self.set_field(field, value)
-            self.query_one(f"#field-{field}").focus()
+            control = self.query_one(f"#field-{field}")
+            if isinstance(control, PickField):
+                control.focus_at_end()
+            else:
+                control.focus()
 
-        self.app.push_screen(PickScreen(PICK_TITLES[field], options, text), chosen)
+        search = partial(filter_options, catalog=self.catalog, kind=PICK_KINDS[field])
+        self.app.push_screen(PickScreen(PICK_TITLES[field], options, text, search=search), chosen)
 
     def set_field(self, field: str, value: str) -> None:
         """Set one field from outside the form (pickers, palette commands)."""
@@ -344,6 +372,10 @@ class MainScreen(Screen[None]):
             "#page-api": mode == "xwide" or (mode == "wide" and top_page == "api") or page == "api",
             "#page-grid": side or page == "grid",
         }
+        self._grid_shown = shown["#page-grid"]
+        if self._grid_shown and self.state is not None:
+            # Edits made while the grid was hidden skipped it; it catches up before it shows.
+            self.state = ensure_grid(self.state, self.catalog)
         for selector, visible in shown.items():
             widget = self.query_one(selector)
             if widget.display != visible:
@@ -354,10 +386,18 @@ class MainScreen(Screen[None]):
         self._layout_wide = mode
 
     def on_resize(self) -> None:
+        self._show_too_small()
         if self._layout_wide is None:
             return  # not mounted yet: on_mount lays out the pages
         if self._layout_mode() != self._layout_wide:
             self._apply_page(self.page)
+
+    def _show_too_small(self) -> None:
+        """Swap the layout for one line saying the terminal is too small, and back once it is large enough."""
+        width, height = self.size
+        too_small = width < MIN_SIZE[0] or height < MIN_SIZE[1]
+        if too_small != self.has_class("-too-small"):
+            self.set_class(too_small, "-too-small")
 
     def action_next_field(self, step: int) -> None:
         """Tab / shift+tab: the next or previous focusable widget."""
@@ -417,7 +457,8 @@ class MainScreen(Screen[None]):
         """Save the current scenario under `name`; True when it was written."""
         assert self.state is not None
         try:
-            path = self.store.save(name, self.state.scenario, notes)
+            # Saved with catalog ids ("Llama 3.1 70B" typed is stored as llama-3.1-70b).
+            path = self.store.save(name, canonical_ids(self.state.scenario, self.catalog), notes)
         except ScenarioStoreError as exc:
             self.notify(exc.message, severity="error")
             return False
@@ -492,7 +533,9 @@ class MainScreen(Screen[None]):
         error = None
         if state.errors:
             error = "; ".join(f"{k}: {v}" for k, v in state.errors.items()) + " (results are the last good ones)"
-        return Candidate("current", label, state.scenario, state.estimate, None if state.estimate else error)
+        saved_name = state.loaded_name if state.loaded_name and not state.dirty else None
+        return Candidate("current", label, state.scenario, state.estimate, None if state.estimate else error,
+                         saved_name)
 
     def action_compare_scenarios(self) -> None:
         """Compare the current scenario with saved ones."""
@@ -509,6 +552,27 @@ class MainScreen(Screen[None]):
         text = export_scenarios([self.current_candidate().item], "md")
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied the scenario as Markdown ({len(text):,} characters)", timeout=3)
+
+    # ------------------------------------------------------------------ quitting
+
+    def action_request_quit(self) -> None:
+        """Quit; with unsaved changes ask once first (config: confirm_quit = false never asks)."""
+        state = self.state
+        settings = getattr(self.app, "settings", None)
+        confirm = getattr(settings, "confirm_quit", True)
+        asking = self.app.screen.name == QUIT_QUESTION
+        if asking or not confirm or state is None or not state.dirty:
+            self.app.exit()
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.app.exit()
+
+        self.app.push_screen(
+            ConfirmScreen("Quit with unsaved changes? (ctrl+q again quits too)", "Quit", name=QUIT_QUESTION),
+            answered,
+        )
 
     # ------------------------------------------------------------------ help
 

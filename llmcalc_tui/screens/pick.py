@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -42,8 +42,11 @@ class PickScreen(ModalScreen[str | None]):
     PickScreen OptionList { height: 1fr; border: none; padding: 0; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
-    def __init__(self, title: str, options: Sequence[PickOption], text: str = "") -> None:
+    def __init__(self, title: str, options: Sequence[PickOption], text: str = "", *,
+                 search: Callable[[Sequence[PickOption], str], list[PickOption]] | None = None) -> None:
         super().__init__()
+        self.search = search or filter_options
+        """Options matching typed text, best first."""
         self.title_text = title
         """What is being picked."""
         self.all_options = list(options)
@@ -74,7 +77,7 @@ class PickScreen(ModalScreen[str | None]):
         field.focus()
 
     def _refilter(self, text: str, keep_text: bool = False, highlight: str | None = None) -> None:
-        hits = filter_options(self.all_options, text)
+        hits = self.search(self.all_options, text)
         if keep_text and not hits:
             hits = list(self.all_options)
         self._shown = hits[:MAX_SHOWN]

@@ -117,7 +117,15 @@ def resolve_model_text(text: str, catalog: Catalog) -> tuple[Catalog, str]:
         repo = stripped.partition("@")[0]
         match = catalog_id_for_repo(repo, catalog) if "@" not in stripped else None
         if match:
-            return catalog, match
+            # Keep the typed repo name where the core resolves it to the same entry: the estimate then
+            # notes that an -Instruct variant shares the base model's architecture.
+            from llmcalc_tui.core.scenario import ScenarioError, lookup_id
+
+            try:
+                same = lookup_id(stripped, catalog, "model")[0] == match
+            except ScenarioError:
+                same = False
+            return catalog, stripped if same else match
     ref = parse_source(stripped)
     spec = load_model(ref)
     return with_model(catalog, spec, ref.alias, ref.text), ref.text

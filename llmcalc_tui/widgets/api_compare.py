@@ -12,8 +12,9 @@ from textual.reactive import reactive
 from llmcalc_tui.widgets.text_block import TextBlock, is_hidden, text_style
 
 from llmcalc_tui.core.estimate import Estimate
-from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
+from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_money_per_request, fmt_rate, fmt_sig
 from llmcalc_tui.state import AppState, break_even_requests_per_minute, capacity_requests_per_minute
+from llmcalc_tui.widgets.results import STALE_NOTE
 
 Metric = tuple[str, Callable[[Estimate], float | None], Callable[[float | None], str], str]
 METRICS: tuple[Metric, ...] = (
@@ -21,13 +22,20 @@ METRICS: tuple[Metric, ...] = (
     ("TPOT", lambda e: e.timing.tpot_ms, fmt_duration_ms, "lower"),
     ("end to end", lambda e: e.timing.end_to_end_ms, fmt_duration_ms, "lower"),
     ("tok/s per req", lambda e: e.timing.decode_tok_s_per_sequence, fmt_rate, "higher"),
-    ("$/request", lambda e: e.cost.per_request, fmt_money, "lower"),
-    ("$/1M output", lambda e: e.cost.per_1m_output_tokens, fmt_money, "lower"),
+    ("$/request", lambda e: e.cost.per_request, lambda x: short_per_request(x), "lower"),
+    ("all-in $/1M out", lambda e: e.cost.per_1m_output_tokens, fmt_money, "lower"),
     ("$/month", lambda e: e.cost.per_month, fmt_money, "lower"),
 )
 """Compared rows: label, value, formatter, which direction is better."""
-LABEL_WIDTH = 14
+LABEL_WIDTH = 16
+BLENDED_NOTE = "all-in $/1M out: all-in per 1M output tokens (input included)"
+"""What the blended price row means; the API's list prices show separately above it."""
 VALUE_WIDTH = 16
+
+
+def short_per_request(usd: float | None) -> str:
+    """A per-request cost short enough for a table cell: "$0.02", or "$3.81/1k req" below a cent."""
+    return fmt_money_per_request(usd).replace(" per 1k requests", "/1k req").replace(" per request", "")
 
 
 def best_side(a: float | None, b: float | None, better: str) -> int | None:
@@ -44,13 +52,15 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
         "Self-hosted against an API for the same workload. The API model, request rate and cached share "
         "are in the form's 'Compare with API' section (F2). ✓ marks the better value of each row."
     )
-    COMPONENT_CLASSES = {"api-compare--best", "api-compare--label", "api-compare--heading", "api-compare--note"}
+    COMPONENT_CLASSES = {"api-compare--best", "api-compare--label", "api-compare--heading", "api-compare--note",
+                         "api-compare--stale"}
     DEFAULT_CSS = """
     ApiComparePanel { height: 1fr; padding: 0 1; }
     ApiComparePanel > .api-compare--best { color: $best-value; text-style: bold; }
     ApiComparePanel > .api-compare--label { color: $text-muted; }
     ApiComparePanel > .api-compare--heading { text-style: bold; }
     ApiComparePanel > .api-compare--note { color: $text-muted; }
+    ApiComparePanel > .api-compare--stale { color: $text-muted; text-style: dim; }
     """
 
     state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
@@ -85,11 +95,17 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
             self._pending = True
             return
         self._pending = False
-        shown = (state.estimate, state.api_estimate, state.api_error)
-        if len(self._shown) == 3 and all(a is b for a, b in zip(shown, self._shown)):
+        shown = (state.estimate, state.api_estimate, state.api_error, state.api_prices, bool(state.errors))
+        if len(self._shown) == len(shown) and all(a is b or a == b for a, b in zip(shown, self._shown)):
             return
         self._shown = shown
-        self.query_one("#api-table", TextBlock).show(self.render_table(state))
+        table = self.render_table(state)
+        if state.errors:
+            # Greyed and labelled: these figures belong to the last valid setup, not to the form. The
+            # note replaces the heading line, so the block keeps its height and nothing is laid out again.
+            _heading, _, body = table.plain.partition("\n")
+            table = Text(f"{STALE_NOTE.capitalize()} (greyed)\n{body}", style=self._style("stale"))
+        self.query_one("#api-table", TextBlock).show(table)
 
     def render_table(self, state: AppState) -> Text:
         """The comparison as aligned text."""
@@ -114,6 +130,16 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
         text.append(setup[: VALUE_WIDTH - 1].ljust(VALUE_WIDTH))
         text.append(provider[: VALUE_WIDTH - 1])
         text.append("\n")
+        prices = state.api_prices if api is not None else None
+        if prices is not None:
+            rows = [("list $/1M in", prices.input), ("list $/1M out", prices.output)]
+            if prices.cached_input is not None:
+                rows.insert(1, ("list cached in", prices.cached_input))
+            for label, price in rows:
+                text.append(label.ljust(LABEL_WIDTH), label_style)
+                text.append("-".ljust(VALUE_WIDTH))
+                text.append(fmt_money(price))
+                text.append("\n")
         for label, value, fmt, better in METRICS:
             a = value(own)
             b = value(api) if api is not None else None
@@ -124,7 +150,8 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
                 text.append(cell.ljust(VALUE_WIDTH) if side == 0 else cell, best_style if best == side else "")
             text.append("\n")
         rpm = own.scenario.requests_per_minute
-        text.append(f"$/month at {rpm:g} req/min\n", self._style("note"))
+        text.append(f"{BLENDED_NOTE}\n", self._style("note"))
+        text.append(f"$/month at {fmt_sig(rpm, 6, strip=True)} req/min\n", self._style("note"))
         if state.api_error:
             text.append(f"✗ API side: {state.api_error}\n", self._style("note"))
         elif api is not None:

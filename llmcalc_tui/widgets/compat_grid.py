@@ -25,39 +25,67 @@ from llmcalc_tui.config import HARDWARE_KINDS
 from llmcalc_tui.core.compat import GridRow
 from llmcalc_tui.core.units import fmt_count, fmt_money
 from llmcalc_tui.messages import HardwareChosen
-from llmcalc_tui.state import GRID_COLUMNS, AppState, sort_grid
+from llmcalc_tui.state import BASIS_WORDS, GRID_COLUMNS, AppState, row_basis, row_nodes, sort_grid
 from llmcalc_tui.widgets.text_block import TextBlock, text_style
 
 COLUMN_WIDTHS = {
-    "name": 22, "fit": 7, "gpus": 4, "max_batch": 6, "max_context": 7, "tok_s": 7, "usd_1m": 8, "mem": 5,
-    "kind": 11,
+    "hardware": 19, "name": 22, "fit": 7, "gpus": 7, "usd_1m": 8, "out_tok_s": 9, "tok_s": 7, "basis": 6,
+    "engine": 16, "max_batch": 7, "max_context": 7, "mem": 5, "kind": 11,
 }
-"""Column widths; the name column grows on wide terminals up to NAME_MAX_WIDTH."""
-RIGHT_ALIGNED = {"gpus", "max_batch", "max_context", "tok_s", "usd_1m", "mem"}
-NAME_MAX_WIDTH = 44
-"""Widest the hardware name column grows on wide terminals."""
+"""Column widths; the id column fits the longest id shown and the name grows on wide terminals."""
+RIGHT_ALIGNED = {"gpus", "max_batch", "max_context", "tok_s", "out_tok_s", "usd_1m", "mem"}
+FULL_NAMES_MIN_WIDTH = 160
+"""From this many columns the full hardware name sits next to the id (below, it is the last column)."""
+NAME_MAX_WIDTH = 60
+"""Widest the hardware name column grows on wide terminals (catalog names are up to ~58 characters)."""
 GAP = 2
 """Spaces between columns."""
 FIT_CELL = {"ok": "✓ ok", "tight": "! tight", "no": "✗ no", "n/a": "n/a"}
 CURRENT_MARK = "▶ "
 COLUMN_KEYS = tuple(c.key for c in GRID_COLUMNS)
+COLUMN_INDEX = {key: n for n, key in enumerate(COLUMN_KEYS)}
+COLUMN_HEADERS = {c.key: c.header for c in GRID_COLUMNS}
 GAP_TEXT = " " * GAP
+SORT_KEYS = "1234567890"
+"""Keys that sort by the first ten columns."""
 
 
-def row_cells(row: GridRow, current: bool) -> tuple[str, ...]:
-    """The texts of one grid row, in column order."""
+def gpus_cell(row: GridRow) -> str:
+    """'4', or '16 (2n)' when the devices span nodes; '-' when no count fits."""
+    if not row.gpus_needed:
+        return "-"
+    nodes = row_nodes(row)
+    return f"{row.gpus_needed:,} ({nodes}n)" if nodes and nodes > 1 else f"{row.gpus_needed:,}"
+
+
+def row_cells(row: GridRow, current: bool, basis: str | None = None) -> tuple[str, ...]:
+    """The texts of one grid row, in GRID_COLUMNS order."""
     fits = row.fits
-    return (
-        (CURRENT_MARK if current else "  ") + row.name,
-        FIT_CELL.get(row.fit_state, row.fit_state),
-        str(row.gpus_needed) if row.gpus_needed else "-",
-        f"{row.max_batch:,}" if fits else "-",
-        fmt_count(row.max_context) if fits else "-",
-        f"{row.decode_tok_s:,.1f}" if row.decode_tok_s else "-",
-        fmt_money(row.usd_per_1m_output_tokens) if row.usd_per_1m_output_tokens is not None else "-",
-        f"{row.capacity_per_gpu_gib:,.0f}",
-        row.kind,
-    )
+    price_basis = row_basis(row, basis)
+    price = row.usd_per_1m_output_tokens if price_basis is not None and (basis is None or price_basis == basis) else None
+    cells = {
+        "hardware": (CURRENT_MARK if current else "  ") + row.hardware,
+        "name": row.name,
+        "fit": FIT_CELL.get(row.fit_state, row.fit_state),
+        "gpus": gpus_cell(row),
+        "usd_1m": fmt_money(price) if price is not None else "-",
+        "out_tok_s": rate_cell(row.output_tok_s_total) if fits else "-",
+        "tok_s": f"{row.decode_tok_s:,.1f}" if row.decode_tok_s else "-",
+        "basis": BASIS_WORDS.get(price_basis, "-") if price is not None else "-",
+        "engine": row.engine,
+        "max_batch": f"{row.max_batch:,}" if fits else "-",
+        "max_context": fmt_count(row.max_context) if fits else "-",
+        "mem": f"{row.capacity_per_gpu_gib:,.0f}",
+        "kind": row.kind,
+    }
+    return tuple(cells[key] for key in COLUMN_KEYS)
+
+
+def rate_cell(tok_s: float | None) -> str:
+    """A tok/s figure without a unit, in full up to a million."""
+    if not tok_s:
+        return "-"
+    return f"{tok_s:,.0f}" if tok_s < 1e6 else fmt_count(tok_s)
 
 
 def fit_cell(text: str, width: int, right: bool) -> str:
@@ -81,6 +109,10 @@ class CompatGrid(ScrollView, can_focus=True):
                 tooltip="Show the next hardware kind (all, datacenter, ...)"),
         Binding("F", "cycle_kind(-1)", "Kind back", show=False, id="grid-kind-back",
                 tooltip="Show the previous hardware kind"),
+        Binding("o", "toggle_fits_only", "Fits only", id="grid-fits-only",
+                tooltip="Show only the hardware that fits the workload (again: all)"),
+        Binding("b", "toggle_basis", "Rent/own", id="grid-basis",
+                tooltip="Price every row rented (cloud $/GPU-hour) or owned (purchase + electricity)"),
         Binding("up", "cursor(-1)", "Up", show=False, id="grid-up", tooltip="Previous row"),
         Binding("down", "cursor(1)", "Down", show=False, id="grid-down", tooltip="Next row"),
         Binding("pageup", "page(-1)", "Page up", show=False, id="grid-page-up", tooltip="One page up"),
@@ -90,16 +122,19 @@ class CompatGrid(ScrollView, can_focus=True):
         Binding("left", "scroll_left", "Left", show=False, id="grid-left", tooltip="Scroll left"),
         Binding("right", "scroll_right", "Right", show=False, id="grid-right", tooltip="Scroll right"),
         *(
-            Binding(str(n + 1), f"sort_by({n})", f"Sort {c.header}", show=False, id=f"grid-sort-{n + 1}",
+            Binding(key, f"sort_by({n})", f"Sort {c.header}", show=False, id=f"grid-sort-{key}",
                     tooltip=f"Sort by {c.header}")
-            for n, c in enumerate(GRID_COLUMNS)
+            for n, (key, c) in enumerate(zip(SORT_KEYS, GRID_COLUMNS))
         ),
     ]
     HELP = (
-        "Every hardware entry with the fewest devices that fit the workload: fit state, GPUs needed, "
-        "max batch and context, decode tok/s per sequence, $ per 1M output tokens, GiB per device.\n"
+        "Every hardware entry with the fewest devices that fit the workload: fit state, GPUs needed "
+        "(16 (2n): 16 devices over 2 nodes), $ per 1M output tokens, total output tok/s, tok/s of one "
+        "sequence, cost basis, engine, max batch and context, GiB per device. The id column stays "
+        "when scrolling right; full names show from 160 columns (and as the last column).\n"
         "enter: use the row as the scenario's hardware · s: next sort column · r: reverse · "
-        "1-9: sort by column · f / F: next / previous hardware kind. ▶ marks the current hardware."
+        "1-9, 0: sort by column · f / F: next / previous hardware kind · o: fits only · "
+        "b: price every row rented or owned (- : no price on that basis). ▶ marks the current hardware."
     )
     COMPONENT_CLASSES = {
         "compat-grid--header", "compat-grid--cursor", "compat-grid--ok", "compat-grid--tight",
@@ -108,8 +143,12 @@ class CompatGrid(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     CompatGrid { height: 1fr; background: $surface; }
     CompatGrid > .compat-grid--header { text-style: bold; color: $text-muted; background: $panel; }
-    CompatGrid > .compat-grid--cursor { background: $primary 30%; text-style: bold; }
-    CompatGrid:focus > .compat-grid--cursor { background: $primary 60%; }
+    CompatGrid > .compat-grid--cursor {
+        background: $block-cursor-blurred-background; color: $block-cursor-blurred-foreground; text-style: bold;
+    }
+    CompatGrid:focus > .compat-grid--cursor {
+        background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
+    }
     CompatGrid:nocolor > .compat-grid--cursor { text-style: reverse; }
     CompatGrid > .compat-grid--ok { color: $fit-ok; text-style: bold; }
     CompatGrid > .compat-grid--tight { color: $fit-tight; text-style: bold; }
@@ -126,6 +165,8 @@ class CompatGrid(ScrollView, can_focus=True):
     """Whether the sort is the opposite of the column's natural order."""
     kind: reactive[str | None] = reactive(None, init=False, repaint=False)
     """Hardware kind shown (None: all)."""
+    fits_only: reactive[bool] = reactive(False, init=False, repaint=False)
+    """Whether only rows that fit the workload are shown."""
     cursor_row: reactive[int] = reactive(0, init=False, repaint=False)
     """Index of the highlighted row."""
 
@@ -135,13 +176,21 @@ class CompatGrid(ScrollView, can_focus=True):
 
         description: str
 
+    @dataclass
+    class BasisRequested(Message):
+        """The user asked for the grid priced on another basis (the screen owns the state)."""
+
+        basis: str
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: list[GridRow] = []
         self._cells: list[tuple[str, ...]] = []
         self._current = ""
         self._widths: dict[str, int] = dict(COLUMN_WIDTHS)
-        self._strips: dict[tuple[object, ...], Strip] = {}
+        self._columns: tuple[str, ...] = COLUMN_KEYS[1:]
+        """Scrolling columns in display order (the id column is frozen at the left)."""
+        self._strips: dict[tuple[object, ...], tuple[Strip, Strip]] = {}
         self._styles: dict[str, Style] = {}
         self._combined: dict[tuple[Style, Style], Style] = {}
         self._shown: tuple[object, ...] = ()
@@ -188,6 +237,9 @@ class CompatGrid(ScrollView, can_focus=True):
     def watch_kind(self) -> None:
         self._rebuild()
 
+    def watch_fits_only(self) -> None:
+        self._rebuild()
+
     def _hidden(self) -> bool:
         node = self
         while node is not None and node is not self.screen:
@@ -206,13 +258,20 @@ class CompatGrid(ScrollView, can_focus=True):
             return
         self._pending = False
         current = state.scenario.hardware
-        shown = (state.grid, current, self.sort_key, self.sort_reverse, self.kind)
+        basis = state.grid_basis
+        shown = (state.grid, current, self.sort_key, self.sort_reverse, self.kind, self.fits_only, basis)
         if not force and len(shown) == len(self._shown) and all(a is b or a == b for a, b in zip(shown, self._shown)):
             return
         previous = self.highlighted
         self._shown = shown
-        self._rows = sort_grid(state.grid, self.sort_key, self.sort_reverse, self.kind)
-        self._cells = [row_cells(r, r.hardware == current) for r in self._rows]
+        self._rows = sort_grid(state.grid, self.sort_key, self.sort_reverse, self.kind, fits_only=self.fits_only,
+                               basis=basis)
+        self._cells = [row_cells(r, r.hardware == current, basis) for r in self._rows]
+        id_width = max((len(r.hardware) for r in state.grid), default=COLUMN_WIDTHS["hardware"] - 2) + 2
+        if id_width != self._widths["hardware"]:
+            self._widths["hardware"] = id_width
+            self._strips.clear()
+        self._lay_out_columns()
         self._current = current
         ids = [r.hardware for r in self._rows]
         keep = previous.hardware if previous is not None else current
@@ -225,19 +284,34 @@ class CompatGrid(ScrollView, can_focus=True):
         self.call_after_refresh(self._scroll_to_cursor)
         self._announce()
 
+    @property
+    def frozen_width(self) -> int:
+        """Cells of the id column that stays put when scrolling right (with its margin and gap)."""
+        return 1 + self._widths["hardware"] + GAP
+
     def _update_virtual_size(self) -> None:
-        total = sum(self._widths.values()) + GAP * (len(self._widths) - 1) + 1
-        self.virtual_size = Size(total, len(self._rows) + 1)
+        scrolling = sum(self._widths[k] for k in self._columns) + GAP * (len(self._columns) - 1)
+        self.virtual_size = Size(self.frozen_width + scrolling, len(self._rows) + 1)
 
     def on_resize(self, event: events.Resize) -> None:
-        others = sum(w + GAP for k, w in COLUMN_WIDTHS.items() if k != "name") + 1
-        name_width = max(COLUMN_WIDTHS["name"], min(NAME_MAX_WIDTH, event.size.width - others))
-        if name_width != self._widths["name"]:
+        self._lay_out_columns()
+        self.call_after_refresh(self._scroll_to_cursor)
+
+    def _lay_out_columns(self) -> None:
+        """Full names next to the id on terminals of 160 columns or more; otherwise the name comes last."""
+        full_names = self.app.size.width >= FULL_NAMES_MIN_WIDTH
+        others = [k for k in COLUMN_KEYS[1:] if k != "name"]
+        columns = ("name", *others) if full_names else (*others, "name")
+        name_width = COLUMN_WIDTHS["name"]
+        if full_names:
+            longest = max((len(r.name) for r in self._rows), default=COLUMN_WIDTHS["name"])
+            name_width = max(COLUMN_WIDTHS["name"], min(NAME_MAX_WIDTH, longest))
+        if name_width != self._widths["name"] or columns != self._columns:
             self._widths["name"] = name_width
+            self._columns = columns
             self._strips.clear()
             self._update_virtual_size()
             self.refresh()
-        self.call_after_refresh(self._scroll_to_cursor)
 
     def _announce(self) -> None:
         description = self.describe()
@@ -251,8 +325,11 @@ class CompatGrid(ScrollView, can_focus=True):
         column = next((c for c in GRID_COLUMNS if c.key == self.sort_key), GRID_COLUMNS[1])
         arrow = "↓" if column.descending_first != self.sort_reverse else "↑"
         kind = self.kind or "all kinds"
-        return (f"{len(self._rows)} entries, {fitting} fit · {kind} (f) · sorted by {column.header} {arrow} "
-                "(s, r, 1-9) · enter: use")
+        shown = "fits only" if self.fits_only else "all"
+        basis = self.state.grid_basis if self.state is not None else "cloud"
+        priced = "rented" if basis == "cloud" else "owned"
+        return (f"{len(self._rows)} shown, {fitting} fit · {kind} (f) · {shown} (o) · $ {priced} (b) · "
+                f"by {column.header} {arrow} (s r 1-0)")
 
     # ------------------------------------------------------------------ drawing
 
@@ -266,15 +343,16 @@ class CompatGrid(ScrollView, can_focus=True):
             self._styles[name] = style
         return style
 
-    def _line(self, cells: tuple[str, ...], styles: list[Style | None], base: Style) -> Strip:
-        """One row as a strip; neighbouring plain cells share one segment."""
+    def _line(self, keys: tuple[str, ...], cells: tuple[str, ...], styles: dict[str, Style], base: Style,
+              lead: str = "") -> Strip:
+        """The given columns of one row as a strip; neighbouring plain cells share one segment."""
         segments: list[Segment] = []
-        plain: list[str] = [" "]
-        for index, (key, text) in enumerate(zip(COLUMN_KEYS, cells)):
+        plain: list[str] = [lead]
+        for index, key in enumerate(keys):
             if index:
                 plain.append(GAP_TEXT)
-            cell = fit_cell(text, self._widths[key], key in RIGHT_ALIGNED)
-            style = styles[index]
+            cell = fit_cell(cells[COLUMN_INDEX[key]], self._widths[key], key in RIGHT_ALIGNED)
+            style = styles.get(key)
             if style is None:
                 plain.append(cell)
                 continue
@@ -288,6 +366,12 @@ class CompatGrid(ScrollView, can_focus=True):
             segments.append(Segment("".join(plain), base))
         return Strip(segments)
 
+    def _row_strips(self, cells: tuple[str, ...], styles: dict[str, Style], line_style: Style) -> tuple[Strip, Strip]:
+        """(frozen id part, scrolling part) of one line."""
+        frozen = self._line(("hardware",), cells, styles, line_style, lead=" ")
+        frozen = frozen.extend_cell_length(self.frozen_width, line_style)
+        return frozen, self._line(self._columns, cells, styles, line_style)
+
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base = self.rich_style  # once per render, not once per line
         try:
@@ -295,18 +379,29 @@ class CompatGrid(ScrollView, can_focus=True):
         finally:
             self._base = None
 
+    def _join(self, parts: tuple[Strip, Strip], fill: Style) -> Strip:
+        """The frozen part, then the scrolling part cut to what is scrolled into view."""
+        frozen, scrolling = parts
+        width = self.size.width
+        scroll_x = int(self.scroll_offset.x)
+        visible = max(0, width - self.frozen_width)
+        if width <= self.frozen_width:
+            return frozen.crop_extend(0, width, fill)
+        return Strip.join([frozen, scrolling.crop_extend(scroll_x, scroll_x + visible, fill)])
+
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
+        scroll_y = int(self.scroll_offset.y)
         width = self.size.width
         base = self._base or self.rich_style
         if y == 0:
-            key: tuple[object, ...] = ("header", self._widths["name"])
-            strip = self._strips.get(key)
-            if strip is None:
-                header = tuple(c.header for c in GRID_COLUMNS)
-                strip = self._line(header, [None] * len(header), base + self._style("header"))
-                self._strips[key] = strip
-            return strip.crop_extend(scroll_x, scroll_x + width, base + self._style("header"))
+            header_style = base + self._style("header")
+            key: tuple[object, ...] = ("header", self._widths["name"], self._columns, self._widths["hardware"])
+            parts = self._strips.get(key)
+            if parts is None:
+                header = tuple(COLUMN_HEADERS[k] for k in COLUMN_KEYS)
+                header = ("  " + header[0], *header[1:])
+                parts = self._strips[key] = self._row_strips(header, {}, header_style)  # type: ignore[assignment]
+            return self._join(parts, header_style)  # type: ignore[arg-type]
         index = y - 1 + scroll_y
         if not 0 <= index < len(self._rows):
             return Strip.blank(width, base)
@@ -314,20 +409,22 @@ class CompatGrid(ScrollView, can_focus=True):
         row = self._rows[index]
         cursor = index == self.cursor_row
         focused = self.has_focus
-        key = (cells, row.fit_state, cursor, cursor and focused, self._widths["name"])
-        strip = self._strips.get(key)
-        if strip is None:
-            line_style = base + self._style("cursor") if cursor else base
+        key = (cells, row.fit_state, cursor, cursor and focused, self._widths["name"], self._columns)
+        line_style = base + self._style("cursor") if cursor else base
+        parts = self._strips.get(key)
+        if parts is None:
             fit_name = row.fit_state if row.fit_state in ("ok", "tight", "no") else "muted"
-            styles: list[Style | None] = [None] * len(cells)
-            styles[0] = self._style("current") if row.hardware == self._current else None
-            styles[1] = self._style(fit_name)
-            styles[-1] = self._style("muted")
-            strip = self._line(cells, styles, line_style)
+            styles: dict[str, Style] = {}
+            if not cursor:
+                # On the cursor row the cursor's own colours win: a fit colour on the cursor fill can vanish.
+                styles = {"fit": self._style(fit_name), "kind": self._style("muted"), "name": self._style("muted")}
+            if row.hardware == self._current:
+                styles["hardware"] = self._style("current")
+            parts = self._row_strips(cells, styles, line_style)  # type: ignore[assignment]
             if len(self._strips) > 4000:
                 self._strips.clear()
-            self._strips[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base)
+            self._strips[key] = parts  # type: ignore[assignment]
+        return self._join(parts, line_style)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ cursor and actions
 
@@ -403,6 +500,15 @@ class CompatGrid(ScrollView, can_focus=True):
         else:
             self.sort_key = key
             self.sort_reverse = False
+
+    def action_toggle_fits_only(self) -> None:
+        """Show only the rows that fit, or all rows again."""
+        self.fits_only = not self.fits_only
+
+    def action_toggle_basis(self) -> None:
+        """Ask for every row priced on the other basis (rented or owned)."""
+        current = self.state.grid_basis if self.state is not None else "cloud"
+        self.post_message(self.BasisRequested("owned" if current == "cloud" else "cloud"))
 
     def action_cycle_kind(self, step: int) -> None:
         """Show the next (or previous) hardware kind; after the last comes all."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import ClassVar
 
 from textual import on
@@ -15,7 +16,7 @@ from textual.widgets import Input, Label, Select
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.messages import FieldEdited
-from llmcalc_tui.state import FIELD_SPECS, AppState
+from llmcalc_tui.state import FIELD_SPECS, AppState, complete_id
 from llmcalc_tui.widgets.number_field import NumberField
 from llmcalc_tui.widgets.pick_field import PickField
 from llmcalc_tui.widgets.text_block import TextBlock, text_style
@@ -52,7 +53,7 @@ def select_options(field: str, catalog: Catalog) -> list[tuple[str, str]]:
     if field == "kv_cache":
         return [(f"{f.id} ({f.bits_per_weight:.3g} bit)", f.id) for f in catalog.formats.values() if f.kv_cache]
     if field == "engine":
-        return [(e.name, e.id) for e in catalog.engines.values()]
+        return [("auto", "auto")] + [(e.name, e.id) for e in catalog.engines.values()]
     if field == "deployment":
         return [("auto", "auto"), ("local (buy)", "local"), ("cloud (rent)", "cloud"), ("api", "api")]
     raise KeyError(field)
@@ -60,17 +61,6 @@ def select_options(field: str, catalog: Catalog) -> list[tuple[str, str]]:
 
 SELECT_FIELDS = {"weights", "kv_cache", "engine", "deployment"}
 PICK_FIELDS = {"model", "hardware", "api_model"}
-
-
-def pick_choices(field: str, catalog: Catalog) -> list[str]:
-    """Ids a picker completes to."""
-    if field == "model":
-        return [*catalog.models, *catalog.api_models, *catalog.aliases]
-    if field == "hardware":
-        return list(catalog.hardware)
-    if field == "api_model":
-        return list(catalog.api_models)
-    raise KeyError(field)
 
 
 class FieldRow(Horizontal):
@@ -81,7 +71,7 @@ class FieldRow(Horizontal):
     FieldRow > .field-label { width: 12; color: $text-muted; }
     FieldRow > Input { height: 1; width: 1fr; }
     FieldRow.-invalid > .field-label { color: $text-error; text-style: bold; }
-    FieldRow.-inactive > .field-label { text-style: dim; }
+    FieldRow.-inactive > .field-label { color: $text-disabled; text-style: italic; }
     """
 
     def __init__(self, field: str, control: Widget) -> None:
@@ -197,7 +187,7 @@ class FormPane(Vertical):
             return select
         if field in PICK_FIELDS:
             return PickField(
-                value, pick_choices(field, self.catalog), field=field, id=control_id,
+                value, partial(complete_id, field, catalog=self.catalog), field=field, id=control_id,
                 placeholder=PLACEHOLDERS.get(field, ""), tooltip=spec.help,
             )
         step, minimum, integer = NUMBER_STEPS[field]
@@ -271,7 +261,7 @@ def _field_of(widget: Widget) -> str | None:
 
 def _select_value(field: str, raw: str, options: list[tuple[str, str]]) -> str:
     value = raw.strip().lower()
-    if field == "deployment" and value == "":
+    if field in ("deployment", "engine") and value == "":
         return "auto"
     if field == "weights" and value in ("native", "default"):
         return ""

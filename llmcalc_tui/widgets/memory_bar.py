@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
@@ -17,6 +19,8 @@ SEGMENTS: tuple[tuple[str, str, str], ...] = (
 )
 """(component, legend label, fill character); distinct fills keep the bar readable without colour."""
 FREE_CHAR = "·"
+BUDGET_CHAR = "┃"
+"""Marks the engine's memory budget on the bar."""
 FIT_TEXT = {"ok": "✓ fits", "tight": "! tight", "no": "✗ does not fit", "n/a": "n/a"}
 """Fit state -> words and a mark that survive NO_COLOR."""
 
@@ -36,6 +40,7 @@ class MemoryBar(TextBlock):
         "memory-bar--no",
         "memory-bar--n-a",
         "memory-bar--label",
+        "memory-bar--stale",
     }
     DEFAULT_CSS = """
     MemoryBar { height: auto; width: 1fr; }
@@ -50,16 +55,22 @@ class MemoryBar(TextBlock):
     MemoryBar > .memory-bar--no { color: $fit-no; text-style: bold reverse; }
     MemoryBar > .memory-bar--n-a { color: $text-muted; }
     MemoryBar > .memory-bar--label { color: $text-muted; }
+    MemoryBar > .memory-bar--stale { color: $text-muted; text-style: dim; }
     """
 
     estimate: reactive[Estimate | None] = reactive(None)
     """Estimate whose memory is drawn."""
+    stale: reactive[bool] = reactive(False)
+    """Whether the estimate is the last valid one rather than the form's (drawn greyed)."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._bar_width = 0
 
     def watch_estimate(self) -> None:
+        self.show(self.compose_text())
+
+    def watch_stale(self) -> None:
         self.show(self.compose_text())
 
     def on_resize(self) -> None:
@@ -102,28 +113,23 @@ class MemoryBar(TextBlock):
             (f"({used / capacity:.0%}) " if capacity > 0 else "", self._style("label")),
             (FIT_TEXT.get(est.fit_state, est.fit_state), self._style(state_name)),
         )
-        scale = max(capacity, used, 1.0)
-        bar = Text()
-        cells_used = 0
+        scale = max(capacity, used, mem.budget_per_gpu, 1.0)
+        cells: list[tuple[str, str]] = []
         cumulative = 0.0
         for key, _label, char in SEGMENTS:
             cumulative += parts[key]
-            n = min(width, round(cumulative / scale * width)) - cells_used
-            if parts[key] > 0 and n <= 0 and cells_used < width:
+            n = min(width, round(cumulative / scale * width)) - len(cells)
+            if parts[key] > 0 and n <= 0 and len(cells) < width:
                 n = 1
-            n = max(0, n)
-            bar.append(char * n, self._style(key))
-            cells_used += n
-        budget_cell = int(mem.budget_per_gpu / scale * width)
-        if cells_used < width:
-            free_cells = width - cells_used
-            marker = budget_cell - cells_used
-            if 0 <= marker < free_cells:
-                bar.append(FREE_CHAR * marker, self._style("free"))
-                bar.append("│", self._style("budget"))
-                bar.append(FREE_CHAR * (free_cells - marker - 1), self._style("free"))
-            else:
-                bar.append(FREE_CHAR * free_cells, self._style("free"))
+            cells.extend([(char, key)] * max(0, n))
+        cells.extend([(FREE_CHAR, "free")] * (width - len(cells)))
+        # The engine's budget is drawn over whatever lies under it: over the fill when the setup
+        # overruns it, so the line that decides the fit is always visible.
+        budget_cell = min(width - 1, int(mem.budget_per_gpu / scale * width))
+        cells[budget_cell] = (BUDGET_CHAR, "budget")
+        bar = Text()
+        for (char, key), run in groupby(cells):
+            bar.append(char * len(list(run)), self._style(key))
         items: list[Text] = []
         for key, label, char in SEGMENTS:
             items.append(Text.assemble((f"{char} ", self._style(key)), f"{label} {parts[key] / GIB:,.1f}"))
@@ -132,7 +138,7 @@ class MemoryBar(TextBlock):
                 items[-1].append(f" (state {mem.recurrent_state / shards / GIB:,.1f})")
         free = max(0.0, capacity - used)
         items.append(Text.assemble((f"{FREE_CHAR} ", self._style("free")), f"free {free / GIB:,.1f}"))
-        items.append(Text.assemble(("│ ", self._style("budget")),
+        items.append(Text.assemble((f"{BUDGET_CHAR} ", self._style("budget")),
                                    (f"engine budget {mem.budget_per_gpu / GIB:,.1f} GiB", self._style("label"))))
         label = self._style("label")
         totals = [
@@ -140,7 +146,10 @@ class MemoryBar(TextBlock):
             Text(f"max batch {est.max_batch:,}", label),
             Text(f"max context {est.max_context:,}", label),
         ]
-        return Text("\n").join([header, bar, pack(items, width), pack(totals, width, " · ", label)])
+        text = Text("\n").join([header, bar, pack(items, width), pack(totals, width, " · ", label)])
+        if self.stale:
+            return Text(text.plain, style=self._style("stale"))
+        return text
 
 
 def pack(items: list[Text], width: int, separator: str = "  ", style: Style | str = "") -> Text:

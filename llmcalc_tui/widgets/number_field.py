@@ -6,6 +6,7 @@ import math
 
 from textual.binding import Binding
 
+from llmcalc_tui.state import parse_number_text, plain_number
 from llmcalc_tui.widgets.form_input import FormInput
 
 
@@ -45,12 +46,12 @@ class NumberField(FormInput):
 
     def action_step(self, times: int) -> None:
         """Add `times` steps to the current value (ignored while the text is not a number)."""
-        text = self.value.strip().replace(",", "").replace("_", "")
+        text = self.value.strip()
         percent = text.endswith("%")
         if percent:
             text = text[:-1].strip()
         try:
-            current = float(text) if text else self.minimum
+            current = parse_number_text(text) if text else self.minimum
         except ValueError:
             self.app.bell()
             return
@@ -61,6 +62,6 @@ class NumberField(FormInput):
         if self.integer:
             new = str(int(round(value)))
         else:
-            new = f"{round(value, 6):g}"
+            new = plain_number(round(value, 6))
         self.value = new + ("%" if percent else "")
         self.cursor_position = len(self.value)

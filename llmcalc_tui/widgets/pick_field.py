@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable
 
 from textual.binding import Binding
-from textual.suggester import SuggestFromList
+from textual.suggester import Suggester
+from textual.widgets.input import Selection
 
 from llmcalc_tui.messages import PickRequested
 from llmcalc_tui.widgets.form_input import FormInput
+
+
+class IdSuggester(Suggester):
+    """Grey completion from the core's forgiving id search (names, spaces, capitals, prefixes)."""
+
+    def __init__(self, complete: Callable[[str], str | None]) -> None:
+        super().__init__(use_cache=True, case_sensitive=True)
+        self.complete = complete
+        """Typed text -> the id to offer, or None."""
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return self.complete(value)
 
 
 class PickField(FormInput):
@@ -25,7 +38,7 @@ class PickField(FormInput):
     def __init__(
         self,
         value: str,
-        choices: Iterable[str],
+        complete: Callable[[str], str | None],
         *,
         field: str,
         placeholder: str = "",
@@ -35,15 +48,32 @@ class PickField(FormInput):
         super().__init__(
             value,
             placeholder=placeholder,
-            suggester=SuggestFromList(list(choices), case_sensitive=False),
+            suggester=IdSuggester(complete),
             id=id,
             compact=True,
         )
         self.field = field
         """Form field this picker sets."""
+        self._cursor_to_end_on_focus = False
         self.cursor_blink = False
         if tooltip:
             self.tooltip = tooltip
+
+    def focus_at_end(self) -> None:
+        """Focus with the cursor after the text and nothing selected, so typing adds to a picked id."""
+        self._cursor_to_end_on_focus = True
+        self.focus()
+        # Textual may already have given the focus back as the list closed (no new Focus event then).
+        self.call_after_refresh(self._place_cursor_at_end)
+
+    def on_focus(self) -> None:
+        if self._cursor_to_end_on_focus:
+            self._cursor_to_end_on_focus = False
+            # After Input's own focus handler, which selects the whole text.
+            self.call_later(self._place_cursor_at_end)
+
+    def _place_cursor_at_end(self) -> None:
+        self.selection = Selection.cursor(len(self.value))
 
     def action_next_field(self) -> None:
         """Enter: the filterable list while the id is unknown (marked invalid), else the next field."""

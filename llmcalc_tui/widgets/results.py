@@ -9,29 +9,39 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.reactive import reactive
 
 from llmcalc_tui.core.estimate import GIB, Estimate
-from llmcalc_tui.core.units import fmt_duration_ms, fmt_money, fmt_rate
-from llmcalc_tui.state import FIELD_SPECS, AppState
+from llmcalc_tui.core.units import (
+    fmt_duration_band,
+    fmt_duration_ms,
+    fmt_money,
+    fmt_money_per_request,
+    fmt_rate,
+    fmt_rate_band,
+    fmt_sig,
+)
+from llmcalc_tui.state import BASIS_WORDS, FIELD_SPECS, AppState, EstimateFacts, estimate_facts, needs_words
 from llmcalc_tui.widgets.memory_bar import FIT_TEXT, MemoryBar
 from llmcalc_tui.widgets.text_block import TextBlock, is_hidden, text_style
 
-LABEL_WIDTH = 12
-STACK_BELOW = 70
+LABEL_WIDTH = 14
+STALE_NOTE = "showing the last valid setup"
+"""Said wherever results stay on screen while a field is invalid."""
+BASIS_DETAIL = {
+    "cloud": "rented: cloud $/GPU-hour",
+    "owned": "owned: purchase spread over its life + electricity",
+    "api": "API list prices",
+}
+"""basis_kind -> the cost heading's words."""
+STACK_BELOW = 96
 """Results narrower than this stack speed above cost instead of side by side."""
 
 
-def band_text(est: Estimate, key: str, fmt) -> str:
-    """' (low–high)' for a metric with an uncertainty band, else ''; a shared unit is written once."""
+def with_band(est: Estimate, key: str, value: float | None, kind: str) -> str:
+    """A figure and its uncertainty band in the value's own unit: "4.41 s (3.35 to 5.80 s)"."""
     band = est.bands.get(key)
-    if band is None:
-        return ""
-    low, high = fmt(band.low), fmt(band.high)
-    low_number, _, low_unit = low.partition(" ")
-    _, _, high_unit = high.partition(" ")
-    if low_unit and low_unit == high_unit:
-        low = low_number
-    if high.endswith(" tok/s"):
-        high = high.removesuffix(" tok/s")
-    return f" ({low}–{high})"
+    low, high = (band.low, band.high) if band is not None else (None, None)
+    if kind == "duration":
+        return fmt_duration_band(value, low, high)
+    return fmt_rate_band(value, low, high)
 
 
 def metric_lines(rows: list[tuple[str, str]], label_style: Style, value_style: Style) -> Text:
@@ -45,9 +55,25 @@ def metric_lines(rows: list[tuple[str, str]], label_style: Style, value_style: S
     return text
 
 
-def deployment_words(est: Estimate) -> str:
-    """How the setup is paid for, in words."""
-    return {"local": "local (bought)", "cloud": "cloud (rented)", "api": "API"}.get(est.deployment, est.deployment)
+def grey(text: Text, style: Style) -> Text:
+    """The same text in one muted style: results that no longer match the form."""
+    return Text(text.plain, style=style, end="", no_wrap=text.no_wrap)
+
+
+def not_fit_lines(est: Estimate, facts: EstimateFacts) -> list[str]:
+    """Why there are no figures: the devices the setup needs, or the largest batch that fits."""
+    lines: list[str] = []
+    if est.max_batch >= 1 and est.batch > est.max_batch:
+        lines.append(f"fits up to batch {est.max_batch:,}")
+    else:
+        hardware = est.hardware_id or "this hardware"
+        lines.append(needs_words(facts.gpus_needed, facts.nodes_needed, hardware))
+    return lines
+
+
+def fits_as_given(est: Estimate) -> bool:
+    """Whether the setup runs as given (an API always does)."""
+    return est.memory is None or est.fits
 
 
 def setup_words(est: Estimate) -> str:
@@ -66,7 +92,7 @@ class ResultsPanel(VerticalScroll, can_focus=True):
         "the last good results stay and a banner names the field."
     )
     COMPONENT_CLASSES = {"results--label", "results--value", "results--warning", "results--assumption",
-                         "results--heading", "results--stale"}
+                         "results--heading", "results--stale", "results--stale-body", "results--no-fit"}
     DEFAULT_CSS = """
     ResultsPanel { height: 1fr; padding: 0 1; }
     ResultsPanel > .results--label { color: $text-muted; }
@@ -75,6 +101,8 @@ class ResultsPanel(VerticalScroll, can_focus=True):
     ResultsPanel > .results--assumption { color: $text-muted; }
     ResultsPanel > .results--heading { text-style: bold; }
     ResultsPanel > .results--stale { color: $text-error; text-style: bold; }
+    ResultsPanel > .results--stale-body { color: $text-muted; text-style: dim; }
+    ResultsPanel > .results--no-fit { color: $fit-no; text-style: bold; }
     ResultsPanel #results-context { height: 1; }
     ResultsPanel #results-metrics { height: auto; margin-top: 1; }
     ResultsPanel #results-speed, ResultsPanel #results-cost { width: 1fr; height: auto; }
@@ -91,6 +119,7 @@ class ResultsPanel(VerticalScroll, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._shown_estimate: Estimate | None = None
         self._shown_errors: object = None
+        self._shown_stale = False
         self._pending = False
 
     def on_show(self) -> None:
@@ -127,18 +156,24 @@ class ResultsPanel(VerticalScroll, can_focus=True):
             return
         self._pending = False
         est = state.estimate
+        stale = state.stale
         if state.errors != self._shown_errors or est is not self._shown_estimate:
             self._shown_errors = state.errors
             self.query_one("#results-context", TextBlock).show(self._context_line(state))
-        if est is self._shown_estimate:
+        if est is self._shown_estimate and stale == self._shown_stale:
             return
         self._shown_estimate = est
-        self.query_one(MemoryBar).estimate = est
+        self._shown_stale = stale
+        bar = self.query_one(MemoryBar)
+        bar.stale = stale
+        bar.estimate = est
         if est is None:
             return
-        self.query_one("#results-speed", TextBlock).show(self._speed(est))
-        self.query_one("#results-cost", TextBlock).show(self._cost(est))
-        self.query_one("#results-notes", TextBlock).show(self._notes(est))
+        blocks = {"#results-speed": self._speed(est), "#results-cost": self._cost(est),
+                  "#results-notes": self._notes(est)}
+        muted = self._style("stale-body")
+        for selector, text in blocks.items():
+            self.query_one(selector, TextBlock).show(grey(text, muted) if stale else text)
 
     def _context_line(self, state: AppState) -> Text:
         """One line: what the results are for, or why they are the last good ones."""
@@ -146,7 +181,7 @@ class ResultsPanel(VerticalScroll, can_focus=True):
             first, message = next(iter(state.errors.items()))
             label = FIELD_SPECS[first].label if first in FIELD_SPECS else first
             more = f" (+{len(state.errors) - 1} more)" if len(state.errors) > 1 else ""
-            return Text(f"✗ {label}: {message}{more} — last good results below", self._style("stale"))
+            return Text(f"{STALE_NOTE.capitalize()} (greyed) · ✗ {label}: {message}{more}", self._style("stale"))
         est = state.estimate
         if est is None:
             return Text("")
@@ -155,32 +190,58 @@ class ResultsPanel(VerticalScroll, can_focus=True):
 
     def _speed(self, est: Estimate) -> Text:
         t = est.timing
+        facts = estimate_facts(est)
+        if not fits_as_given(est):
+            heading = Text(f"Speed  batch {est.batch:,}\n", self._style("heading"))
+            body = Text("✗ " + "\n✗ ".join(not_fit_lines(est, facts)), self._style("no-fit"))
+            return heading + body + Text("\nno speed: the setup cannot run as given", self._style("assumption"))
         heading = Text(f"Speed  batch {est.batch:,}\n", self._style("heading"))
+        ttft_rows: list[tuple[str, str]]
+        batch_prefill = facts.ttft_batch_ms
+        if est.batch > 1 and batch_prefill is not None:
+            ttft_rows = [
+                ("TTFT busy", with_band(est, "ttft_ms", t.ttft_ms, "duration")),
+                ("prefill batch", with_band(est, "ttft_batch_ms", batch_prefill, "duration")),
+            ]
+        else:
+            ttft_rows = [("TTFT", with_band(est, "ttft_ms", t.ttft_ms, "duration"))]
         rows = [
-            ("TTFT", fmt_duration_ms(t.ttft_ms) + band_text(est, "ttft_ms", fmt_duration_ms)),
-            ("TPOT", fmt_duration_ms(t.tpot_ms) + band_text(est, "tpot_ms", fmt_duration_ms)),
+            *ttft_rows,
+            ("TPOT", with_band(est, "tpot_ms", t.tpot_ms, "duration")),
             ("end to end", fmt_duration_ms(t.end_to_end_ms)),
-            ("prefill", fmt_rate(t.prefill_tok_s) + band_text(est, "prefill_tok_s", fmt_rate)),
-            ("decode/seq", fmt_rate(t.decode_tok_s_per_sequence) + band_text(est, "decode_tok_s", fmt_rate)),
-            ("total out", fmt_rate(t.output_tok_s_total) + band_text(est, "output_tok_s_total", fmt_rate)),
+            ("prefill", with_band(est, "prefill_tok_s", t.prefill_tok_s, "rate")),
+            ("decode/seq", with_band(est, "decode_tok_s", t.decode_tok_s_per_sequence, "rate")),
+            ("total out", with_band(est, "output_tok_s_total", t.output_tok_s_total, "rate")),
         ]
         return heading + metric_lines(rows, self._style("label"), self._style("value"))
 
     def _cost(self, est: Estimate) -> Text:
         c = est.cost
+        facts = estimate_facts(est)
         rpm = est.scenario.requests_per_minute
-        heading = Text(f"Cost  {deployment_words(est)}\n", self._style("heading"))
+        heading = Text(f"Cost  {BASIS_DETAIL.get(facts.basis_kind, est.deployment)}\n", self._style("heading"))
+        if not fits_as_given(est):
+            return heading + Text("no cost: the setup cannot run as given", self._style("assumption"))
+        replicas = ""
+        if facts.replicas is not None and est.memory is not None:
+            replicas = f" · {facts.replicas:,} replica{'s' if facts.replicas != 1 else ''}"
         rows = [
-            ("per request", fmt_money(c.per_request)),
-            ("per 1M out", fmt_money(c.per_1m_output_tokens)),
+            ("per request", fmt_money_per_request(c.per_request)),
+            # An API's price per output token also carries the input it was sent with.
+            ("all-in 1M out" if facts.basis_kind == "api" else "per 1M out", fmt_money(c.per_1m_output_tokens)),
             ("per hour", fmt_money(c.per_hour)),
-            ("per month", fmt_money(c.per_month) + f" at {rpm:g} req/min"),
+            ("per month", fmt_money(c.per_month) + replicas),
         ]
         body = metric_lines(rows, self._style("label"), self._style("value"))
-        return heading + body + Text(f"\n{c.basis}", self._style("assumption"))
+        basis_line = f"\n{c.basis} · month at {fmt_sig(rpm, 6, strip=True)} req/min"
+        return heading + body + Text(basis_line, self._style("assumption"))
 
     def _notes(self, est: Estimate) -> Text:
         text = Text()
+        facts = estimate_facts(est)
+        if fits_as_given(est) and est.batch > 1 and facts.ttft_batch_ms is not None:
+            text.append(f"TTFT busy: one request's first token on a server already running {est.batch:,} sequences"
+                        f" · prefill batch: all {est.batch:,} prompts prefilled together\n", self._style("assumption"))
         for warning in est.warnings:
             text.append(f"⚠ {warning}\n", self._style("warning"))
         if est.assumptions:
@@ -196,7 +257,7 @@ class SummaryBar(TextBlock):
 
     WRAP = False
     COMPONENT_CLASSES = {"summary--ok", "summary--tight", "summary--no", "summary--value", "summary--label",
-                         "summary--error"}
+                         "summary--error", "summary--stale"}
     DEFAULT_CSS = """
     SummaryBar { height: 2; padding: 0 1; background: $panel; }
     SummaryBar > .summary--ok { color: $fit-ok; text-style: bold; }
@@ -205,6 +266,7 @@ class SummaryBar(TextBlock):
     SummaryBar > .summary--value { color: $metric-accent; text-style: bold; }
     SummaryBar > .summary--label { color: $text-muted; }
     SummaryBar > .summary--error { color: $text-error; text-style: bold; }
+    SummaryBar > .summary--stale { color: $text-muted; text-style: dim; }
     """
 
     state: reactive[AppState | None] = reactive(None, init=False, repaint=False)
@@ -222,7 +284,7 @@ class SummaryBar(TextBlock):
         self.show(self.summary(state))
 
     def summary(self, state: AppState) -> Text:
-        """The two summary lines for a state."""
+        """The two summary lines for a state; greyed, and saying so, while a field is invalid."""
         est = state.estimate
         label, value = self._style("label"), self._style("value")
         line1 = Text()
@@ -235,15 +297,21 @@ class SummaryBar(TextBlock):
                 line1.append(f" {est.memory.per_gpu / GIB:,.1f}/{est.memory.capacity_per_gpu / GIB:,.0f} GiB", value)
             else:
                 line1.append("API", value)
-            for name, text in (
-                ("TTFT", fmt_duration_ms(est.timing.ttft_ms)),
-                ("TPOT", fmt_duration_ms(est.timing.tpot_ms)),
-                ("", fmt_rate(est.timing.output_tok_s_total)),
-            ):
+            if fits_as_given(est):
+                for name, text in (
+                    ("TTFT", fmt_duration_ms(est.timing.ttft_ms)),
+                    ("TPOT", fmt_duration_ms(est.timing.tpot_ms)),
+                    ("", fmt_rate(est.timing.output_tok_s_total)),
+                ):
+                    line1.append(" │ ", label)
+                    if name:
+                        line1.append(f"{name} ", label)
+                    line1.append(text, value)
+            else:
                 line1.append(" │ ", label)
-                if name:
-                    line1.append(f"{name} ", label)
-                line1.append(text, value)
+                line1.append(" · ".join(not_fit_lines(est, estimate_facts(est))), self._style("no"))
+        if state.errors:
+            line1 = Text(f"{STALE_NOTE.capitalize()}: ", self._style("stale")) + grey(line1, self._style("stale"))
         line2 = Text()
         if state.loaded_name:
             line2.append(state.loaded_name + (" *" if state.dirty else ""), self._style("value"))
@@ -252,12 +320,14 @@ class SummaryBar(TextBlock):
             first, message = next(iter(state.errors.items()))
             field_label = FIELD_SPECS[first].label if first in FIELD_SPECS else first
             line2.append(f"✗ {field_label}: {message}", self._style("error"))
-        elif est is not None:
+        elif est is not None and fits_as_given(est):
+            facts = estimate_facts(est)
             line2.append(fmt_money(est.cost.per_1m_output_tokens), value)
             line2.append("/1M out │ ", label)
-            line2.append(fmt_money(est.cost.per_request), value)
-            line2.append("/req │ ", label)
             line2.append(fmt_money(est.cost.per_hour), value)
-            line2.append("/h │ ", label)
+            line2.append(f"/h {BASIS_WORDS.get(facts.basis_kind, facts.basis_kind)} │ ", label)
+            line2.append(setup_words(est), label)
+        elif est is not None:
+            line2.append("no speed or cost: the setup cannot run as given │ ", label)
             line2.append(setup_words(est), label)
         return Text("\n").join([line1, line2])

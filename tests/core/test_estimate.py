@@ -78,12 +78,17 @@ def test_costs_by_hand():
     assert cloud.cost.per_hour == pytest.approx(2 * CATALOG.hardware["h100-sxm"].cloud_usd_per_hour)
     local = est(model="llama-3.1-8b", hardware="h100-sxm", deployment="local", utilisation=0.5,
                 lifetime_years=4, electricity_usd_per_kwh=0.12, pue=1.0)
-    assert local.cost.per_hour == pytest.approx(30_000 / (4 * 8760 * 0.5) + 0.7 * 0.12)
+    # Owned: $30,000 over 48 months, plus 50 % of the time at 700 W and 50 % idle at 15 % of 700 W.
+    monthly = 30_000 / 48 + (0.5 * 700 + 0.5 * 105) / 1000 * 0.12 * 730
+    assert local.cost.per_hour == pytest.approx(monthly / 730)
+    assert local.cost.basis_kind == "owned" and cloud.cost.basis_kind == "cloud"
+    # Output is served only while busy: the month's cost over half a month of full-speed output.
     assert local.cost.per_1m_output_tokens == pytest.approx(
-        local.cost.per_hour / (local.timing.output_tok_s_total * 3600) * 1e6)
+        monthly / (local.timing.output_tok_s_total * 3600 * 730 * 0.5) * 1e6)
     api = est(model="gpt-4", input_tokens=1000, output_tokens=200)
     assert api.memory is None
     assert api.cost.per_request == pytest.approx((1000 * 30 + 200 * 60) / 1e6)
+    assert api.cost.basis_kind == "api"
 
 
 def test_batch_max_is_capped_by_engine():
@@ -105,7 +110,7 @@ def test_does_not_fit_reports_why():
     ({"kv_cache": "q4_k_m"}, "kv_cache"),
     ({"gpus": 3, "tp": 3}, "tp"),
     ({"input_tokens": 200_000}, "input_tokens"),
-    ({"engine": "mlx"}, "engine"),
+    ({"engine": "no-such-engine"}, "engine"),
 ])
 def test_impossible_scenarios_name_the_field(kw, field):
     with pytest.raises(ScenarioError) as info:
@@ -186,8 +191,13 @@ def test_grid_covers_every_hardware_and_agrees_with_estimate():
     assert h200.fits and h200.gpus_needed == 1
     direct = est(model="llama-3.1-70b", weights="fp8", hardware="h200")
     assert h200.decode_tok_s == pytest.approx(direct.timing.decode_tok_s_per_sequence)
+    # 70B at fp8 (65.7 GiB) spreads over any number of 12 GB cards (llama.cpp splits layers): the
+    # grid reports the smallest count that fits, and one card fewer does not.
     small = next(r for r in rows if r.hardware == "rtx-3060-12gb")
-    assert not small.fits and small.gpus_needed is None
+    assert small.fits and small.engine == "llama.cpp"
+    n = small.gpus_needed
+    assert est(model="llama-3.1-70b", weights="fp8", hardware="rtx-3060-12gb", gpus=n).fits
+    assert not est(model="llama-3.1-70b", weights="fp8", hardware="rtx-3060-12gb", gpus=n - 1).fits
 
 
 def test_grid_estimates_skip_only_the_explanations():

@@ -156,7 +156,8 @@ def test_bigger_batch_never_lowers_memory_or_step_time(setup, batch_a, batch_b, 
     if pair:
         small, large = pair
         assert_never_lower(small, large, ("kv_cache", "total"), ("ttft_ms", "tpot_ms"))
-        assert at_least(large.timing.output_tok_s_total, small.timing.output_tok_s_total * 0.999)
+        if small.fits and large.fits:  # a setup that does not fit has no speed (None)
+            assert at_least(large.timing.output_tok_s_total, small.timing.output_tok_s_total * 0.999)
 
 
 @settings(max_examples=150, deadline=None)
@@ -174,7 +175,11 @@ def test_more_gpus_never_lower_capacity(setup, gpus_a, gpus_b):
 def test_formatted_numbers_never_show_nan_or_inf(value):
     from llmcalc_tui.core import units
 
+    import inspect
+
     for name in dir(units):
         if name.startswith("fmt_"):
-            text = getattr(units, name)(value).lower()
+            function = getattr(units, name)
+            positional = [p for p in inspect.signature(function).parameters.values() if p.default is p.empty]
+            text = function(*[value] * len(positional)).lower()
             assert "nan" not in text and "inf" not in text, (name, value, text)

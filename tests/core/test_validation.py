@@ -51,16 +51,16 @@ def test_allocator_peak_is_weights_plus_kv_cache_plus_activations():
     assert result.predicted > mem.weights / GIB + 5  # 64 x 641 tokens of Qwen3-8B KV: 5.6 GiB
 
 
-def test_batch_prefill_ttft_is_compared_with_ttft_batch_when_the_estimate_has_it():
+def test_ttft_points_compare_with_the_running_server_ttft_unless_they_measured_a_batch_prefill():
     from types import SimpleNamespace
 
     from llmcalc_tui.core.validation import predicted_value
 
     m = _points()["hf-h200-qwen3-8b-b1-ttft"]
-    old = SimpleNamespace(timing=SimpleNamespace(ttft_ms=12.0), memory=None, batch=1)
-    new = SimpleNamespace(timing=SimpleNamespace(ttft_ms=12.0, ttft_batch_ms=30.0), memory=None, batch=1)
-    assert predicted_value(m, old) == 12.0
-    assert predicted_value(m, new) == 30.0
+    timing = SimpleNamespace(timing=SimpleNamespace(ttft_ms=12.0, ttft_batch_ms=30.0), memory=None, batch=1)
+    assert m.predict == "default"
+    assert predicted_value(m, timing) == 12.0
+    assert predicted_value(m.model_copy(update={"predict": "ttft_batch"}), timing) == 30.0
 
 
 def test_llama_cpp_points_carry_the_build_era_the_source_states():
