@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, help="snapshot date (default: from the file name)")
     parser.add_argument("--source", default=DEFAULT_SOURCE, help="where the map comes from (goes into `source`)")
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "catalogs" / "api_models.toml")
+    parser.add_argument("--known-keys", type=Path, default=ROOT / "catalogs" / "sources" / "price_map_keys.txt",
+                        help="where to list the map's keys (update-prices reports keys not in it as new)")
     args = parser.parse_args(argv)
     as_of = args.as_of
     if as_of is None:
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     header = HEADER.format(map_name=args.price_map.name, as_of=as_of)
     args.output.write_text(render_toml(result.entries, header), encoding="utf-8")
+    args.known_keys.write_text("".join(f"{key}\n" for key in sorted(price_map)), encoding="utf-8")
     print(f"wrote {len(result.entries)} endpoints to {args.output}")
     if result.pinned:
         print(f"kept from pinned older prices (retired): {', '.join(result.pinned)}")

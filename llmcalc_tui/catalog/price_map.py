@@ -281,6 +281,53 @@ def _build_one(
     return entry
 
 
+FIRST_PARTY = {
+    "openai": ("", "openai"), "anthropic": ("", "anthropic"), "gemini": ("gemini/", "google"),
+    "xai": ("xai/", "xai"), "deepseek": ("deepseek/", "deepseek"), "mistral": ("mistral/", "mistral"),
+    "moonshot": ("moonshot/", "moonshot"), "zai": ("zai/", "zai"), "minimax": ("minimax/", "minimax"),
+}
+"""litellm_provider -> (key prefix of its first-party entries, catalog provider name)."""
+SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def load_known_keys(path: Path | None = None) -> set[str]:
+    """Keys of the map the built-in catalog was generated from (to tell which models are new)."""
+    path = path or sources_dir() / "price_map_keys.txt"
+    try:
+        return {line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    except OSError as exc:
+        raise PriceMapError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def discover_new(price_map: dict[str, dict], known_keys: set[str], taken_ids: set[str], as_of: dt.date) -> list[dict]:
+    """Selections for first-party text models that the map lists and the built-in map did not.
+
+    The id is the key without its provider prefix, lowercased (gpt-5.7, grok-5); keys that are not
+    slugs, already taken ids, deprecated entries and entries without prices or limits are skipped.
+    """
+    found = []
+    for key, entry in price_map.items():
+        if key in known_keys or not isinstance(entry, dict):
+            continue
+        provider = FIRST_PARTY.get(str(entry.get("litellm_provider")))
+        if provider is None or entry.get("mode") not in ("chat", "responses"):
+            continue
+        prefix, name = provider
+        if not key.startswith(prefix) or "/" in key[len(prefix):]:
+            continue
+        slug = key[len(prefix):].lower()
+        fields = prices_from_entry(entry)
+        deprecated = fields.get("deprecation_date")
+        if (not SLUG.match(slug) or slug in taken_ids or "input_usd_per_1m" not in fields
+                or "output_usd_per_1m" not in fields or "context_length" not in fields
+                or "max_output_tokens" not in fields or (deprecated is not None and deprecated <= as_of)):
+            continue
+        found.append({"id": slug, "key": key, "name": key[len(prefix):], "provider": name,
+                      "notes": "Added by update-prices: new in the price map."})
+        taken_ids.add(slug)
+    return found
+
+
 FIELD_ORDER = (
     "id", "name", "provider", "source_key", "open_model",
     "input_usd_per_1m", "output_usd_per_1m", "cached_input_usd_per_1m",

@@ -137,7 +137,8 @@ def test_latency_median_and_spread(api: dict[str, ApiModelSpec]) -> None:
 def test_generator_reproduces_the_committed_catalog(tmp_path: Path) -> None:
     out = tmp_path / "api_models.toml"
     done = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "make_api_catalog.py"), str(SNAPSHOT), "-o", str(out)],
+        [sys.executable, str(ROOT / "scripts" / "make_api_catalog.py"), str(SNAPSHOT), "-o", str(out),
+         "--known-keys", str(tmp_path / "keys.txt")],
         capture_output=True, text=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr
