@@ -248,6 +248,10 @@ def api_scenario(scenario: Scenario, catalog: Catalog) -> Scenario | None:
         batch=1,
         requests_per_minute=scenario.requests_per_minute,
         cached_input_fraction=scenario.cached_input_fraction,
+        batch_api=scenario.batch_api,
+        priority=scenario.priority,
+        reasoning=scenario.reasoning,
+        network_rtt_ms=scenario.network_rtt_ms,
     )
 
 
@@ -316,7 +320,8 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog) -> AppS
 
 def _api_key(scenario: Scenario) -> tuple[object, ...]:
     return (scenario.api_model, scenario.input_tokens, scenario.output_tokens, scenario.requests_per_minute,
-            scenario.cached_input_fraction)
+            scenario.cached_input_fraction, scenario.batch_api, scenario.priority, scenario.reasoning,
+            scenario.network_rtt_ms)
 
 
 def initial_state(catalog: Catalog, scenario: Scenario | None = None) -> AppState:
