@@ -162,3 +162,11 @@ def test_per_million_drops_binary_noise() -> None:
     assert per_million(1.75e-07) == 0.175
     assert per_million(3.625e-09) == 0.003625
     assert per_million("x") is None and per_million(-1) is None and per_million(float("nan")) is None
+
+
+def test_readme_counts_are_true(api: dict[str, ApiModelSpec]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    speeds = sum(1 for m in api.values() if m.output_tok_s)
+    ttfts = sum(1 for m in api.values() if m.ttft_ms)
+    assert f"{len(api)} API endpoints" in readme
+    assert f"{speeds} endpoints have a published output speed and {ttfts} a TTFT" in readme
