@@ -197,7 +197,7 @@ def latency_fields(endpoint_id: str, latency: LatencyData) -> dict[str, Any]:
             text = f"{source['title']} ({source['as_of']})"
             if text not in used:
                 used.append(text)
-        out["latency_source"] = "; ".join(used)
+        out["latency_source"] = " | ".join(used)
         out["latency_as_of"] = max(latency.sources[m["source"]]["as_of"] for m in found)
     return out
 

@@ -201,8 +201,8 @@ def estimate_api(r: Resolved) -> ApiEstimate:
             f"TTFT = {rtt:g} ms network round trip + {api.ttft_ms:g} ms published"
             + (f" + {reasoning_ms:,.0f} ms reasoning" if reasoning_ms else "")
             + f"; {api.output_tok_s:g} tok/s published"
-            + (f" (median of {api.latency_source.count('; ') + 1} sources, {api.latency_as_of} the newest)"
-               if "; " in api.latency_source else f" ({api.latency_source.split(' (http')[0]}, {api.latency_as_of})")
+            + (f" (median of {api.latency_source.count(' | ') + 1} sources, {api.latency_as_of} the newest)"
+               if " | " in api.latency_source else f" ({api.latency_source.split(' (http')[0]}, {api.latency_as_of})")
         )
     elif api.output_tok_s is not None:
         assumptions.append(f"no published TTFT for this endpoint: TTFT and end to end are unknown "
