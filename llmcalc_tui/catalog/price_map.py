@@ -36,7 +36,8 @@ PRICE_FIELDS = (
     "batch_input_usd_per_1m", "batch_output_usd_per_1m",
     "priority_input_usd_per_1m", "priority_output_usd_per_1m", "priority_cached_input_usd_per_1m",
     "long_context_threshold", "long_context_input_usd_per_1m", "long_context_output_usd_per_1m",
-    "long_context_cached_input_usd_per_1m",
+    "long_context_cached_input_usd_per_1m", "long_context_priority_input_usd_per_1m",
+    "long_context_priority_output_usd_per_1m", "long_context_priority_cached_input_usd_per_1m",
 )
 """Fields whose change `update-prices` reports as a price change."""
 
@@ -133,21 +134,26 @@ def load_latency(path: Path | None = None) -> LatencyData:
     return LatencyData(sources, measurements, data.get("network", {}), data.get("reasoning", {}))
 
 
-def long_context_tier(entry: dict) -> tuple[int, float | None, float | None, float | None] | None:
-    """The lowest `above_Nk_tokens` tier of a map entry: (threshold, input, output, cached) per 1M."""
+def long_context_tier(entry: dict) -> dict[str, Any]:
+    """The lowest `above_Nk_tokens` tier of a map entry (threshold and prices per 1M, priority ones too)."""
     tiers = sorted(int(m.group(1)) for key in entry if (m := LONG_CONTEXT_KEY.match(key)))
     for thousands in tiers:
         suffix = f"_above_{thousands}k_tokens"
         price = per_million(entry.get("input_cost_per_token" + suffix))
         if price is None:
             continue
-        return (
-            thousands * 1000,
-            price,
-            per_million(entry.get("output_cost_per_token" + suffix)),
-            per_million(entry.get("cache_read_input_token_cost" + suffix)),
-        )
-    return None
+        return {
+            "long_context_threshold": thousands * 1000,
+            "long_context_input_usd_per_1m": price,
+            "long_context_output_usd_per_1m": per_million(entry.get("output_cost_per_token" + suffix)),
+            "long_context_cached_input_usd_per_1m": per_million(entry.get("cache_read_input_token_cost" + suffix)),
+            "long_context_priority_input_usd_per_1m": per_million(entry.get(f"input_cost_per_token{suffix}_priority")),
+            "long_context_priority_output_usd_per_1m":
+                per_million(entry.get(f"output_cost_per_token{suffix}_priority")),
+            "long_context_priority_cached_input_usd_per_1m":
+                per_million(entry.get(f"cache_read_input_token_cost{suffix}_priority")),
+        }
+    return {}
 
 
 def prices_from_entry(entry: dict) -> dict[str, Any]:
@@ -167,10 +173,7 @@ def prices_from_entry(entry: dict) -> dict[str, Any]:
         "max_output_tokens": _count(entry.get("max_output_tokens")) or _count(entry.get("max_tokens")),
         "reasoning": bool(entry.get("supports_reasoning", False)),
     }
-    tier = long_context_tier(entry)
-    if tier:
-        (out["long_context_threshold"], out["long_context_input_usd_per_1m"],
-         out["long_context_output_usd_per_1m"], out["long_context_cached_input_usd_per_1m"]) = tier
+    out.update(long_context_tier(entry))
     deprecation = entry.get("deprecation_date")
     if isinstance(deprecation, str):
         try:
@@ -334,7 +337,8 @@ FIELD_ORDER = (
     "batch_input_usd_per_1m", "batch_output_usd_per_1m",
     "priority_input_usd_per_1m", "priority_output_usd_per_1m", "priority_cached_input_usd_per_1m",
     "long_context_threshold", "long_context_input_usd_per_1m", "long_context_output_usd_per_1m",
-    "long_context_cached_input_usd_per_1m",
+    "long_context_cached_input_usd_per_1m", "long_context_priority_input_usd_per_1m",
+    "long_context_priority_output_usd_per_1m", "long_context_priority_cached_input_usd_per_1m",
     "context_length", "max_output_tokens", "reasoning", "deprecation_date", "retired",
     "ttft_ms", "ttft_ms_low", "ttft_ms_high", "output_tok_s", "output_tok_s_low", "output_tok_s_high",
     "latency_source", "latency_as_of", "network_rtt_ms", "network_rtt_source",

@@ -152,6 +152,9 @@ class ApiModelSpec(Entry):
     long_context_input_usd_per_1m: float | None = Field(default=None, ge=0)
     long_context_output_usd_per_1m: float | None = Field(default=None, ge=0)
     long_context_cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_priority_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_priority_output_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_priority_cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
     reasoning: bool = False
     """The map flags the model as producing hidden reasoning tokens (billed as output)."""
     deprecation_date: dt.date | None = None

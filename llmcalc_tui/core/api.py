@@ -39,6 +39,15 @@ def price_tier(api: ApiModelSpec, scenario: Scenario) -> PriceTier:
     if scenario.priority:
         if api.priority_input_usd_per_1m is None or api.priority_output_usd_per_1m is None:
             raise ScenarioError("priority", f"the price map has no priority tier for {api.name}")
+        if long_context and api.long_context_priority_input_usd_per_1m is not None:
+            output = api.long_context_priority_output_usd_per_1m
+            cached = api.long_context_priority_cached_input_usd_per_1m
+            return PriceTier(
+                "long_context_priority", api.long_context_priority_input_usd_per_1m,
+                api.priority_output_usd_per_1m if output is None else output,
+                api.long_context_priority_input_usd_per_1m if cached is None else cached,
+                (f"prompt above {api.long_context_threshold:,} tokens: long-context priority prices",),
+            )
         cached = api.priority_cached_input_usd_per_1m
         if cached is None:
             cached = api.priority_input_usd_per_1m

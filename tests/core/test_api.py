@@ -106,3 +106,12 @@ def test_reasoning_on_a_model_that_does_not_think_adds_nothing_and_says_so() -> 
 
 def test_retired_endpoint_is_flagged() -> None:
     assert any("retired" in w for w in est(model="o1-mini").warnings)
+
+
+def test_priority_long_context_uses_its_own_price() -> None:
+    e = est(model="gemini-3.1-pro", input_tokens=250_000, output_tokens=100, priority=True)
+    assert e.price.kind == "long_context_priority"
+    assert e.cost.per_request == pytest.approx((250_000 * 7.2 + 100 * 32.4) / 1e6)
+    plain = est(model="gemini-3.1-pro", input_tokens=150_000, output_tokens=100, priority=True)
+    assert plain.price.kind == "priority"
+    assert plain.cost.per_request == pytest.approx((150_000 * 3.6 + 100 * 21.6) / 1e6)
