@@ -37,7 +37,7 @@ def cmd_compare(args: argparse.Namespace, catalog: Catalog) -> int:
         print_json(to_json(columns, workload))
         return 0
     apis = [c for c in columns if c.is_api]
-    reference = apis[0].estimate if apis else None
+    reference = apis[0].estimate if apis and len(apis) < len(columns) else None
     rows = []
     for c in columns:
         e = c.estimate
@@ -49,19 +49,21 @@ def cmd_compare(args: argparse.Namespace, catalog: Catalog) -> int:
         rows.append([
             c.setup.text + ("" if e.fits else " (does not fit)"),
             fmt_duration_ms(e.timing.ttft_ms), fmt_duration_ms(e.timing.tpot_ms), fmt_duration_ms(e.timing.end_to_end_ms),
-            fmt_money(e.cost.per_request), fmt_money(e.cost.per_1m_output_tokens), fmt_money(e.cost.per_month), cheaper,
+            fmt_money(e.cost.per_request), fmt_money(e.cost.per_1m_output_tokens), fmt_money(e.cost.per_month),
+            *([cheaper] if reference is not None else []),
         ])
-    against = f"self-host < {reference.model_id}" if reference is not None else "self-host cheaper"
+    against = f"self-host < {reference.model_id}" if reference is not None else ""
+    headers = ["setup", "TTFT", "TPOT", "end to end", "$/request", "$/1M out", "$/month", *([against] if against else [])]
     print(f"workload: {workload.input_tokens:,} in / {workload.output_tokens:,} out per request, "
           f"$/month at {workload.requests_per_minute:g} req/min")
-    print(table(["setup", "TTFT", "TPOT", "end to end", "$/request", "$/1M out", "$/month", against], rows))
+    print(table(headers, rows))
     print()
     for c in columns:
         e = c.estimate
         print(f"{c.setup.text}: {e.cost.basis}")
         for warning in e.warnings:
             print(f"  ! {warning}")
-    if reference is not None and any(not c.is_api for c in columns):
+    if reference is not None:
         print(f"'{against}': request rate above which one copy of the setup costs less per month than "
               f"{reference.model_id}; never = the API stays cheaper even with the setup fully busy")
     return 0
