@@ -105,7 +105,7 @@ def request_cost(tier: PriceTier, input_tokens: int, billed_output_tokens: int, 
 
 
 def api_request_cost(api: ApiModelSpec, input_tokens: int, output_tokens: int, cached_fraction: float) -> float:
-    """USD of one request at the standard tier (kept for callers of the old core.estimate helper)."""
+    """USD of one request at list prices (standard, or long-context by prompt length; the old core.estimate helper)."""
     return request_cost(price_tier(api, Scenario(model=api.id, input_tokens=input_tokens, output_tokens=1)),
                         input_tokens, output_tokens, cached_fraction)
 
