@@ -192,6 +192,25 @@ class LlmCalcApp(App[int]):
             return
         self.post_message(CatalogLoaded(result.catalog, [str(p) for p in result.problems]))
 
+    def action_update_prices(self) -> None:
+        """Fetch the public price map into a dated overlay in the user catalogs (in a thread), then reload."""
+        self.notify("Updating API prices…", timeout=4)
+        self._update_prices()
+
+    @work(thread=True, exclusive=True, group="prices", exit_on_error=False)
+    def _update_prices(self) -> None:
+        from llmcalc_tui.price_update import DEFAULT_URL, PriceUpdateError, update_prices
+
+        try:
+            report = update_prices(DEFAULT_URL, paths.user_catalogs_dir(), self.catalog)
+        except PriceUpdateError as exc:
+            self.call_from_thread(self.notify, f"Price update failed: {exc}", severity="error", timeout=12,
+                                  markup=False)
+            return
+        summary = f"{len(report.new)} new endpoint(s), {len(report.changes)} price change(s)"
+        self.call_from_thread(self.notify, f"API prices as of {report.as_of}: {summary}", timeout=8)
+        self.call_from_thread(self.action_reload_catalog)
+
     @on(CatalogLoaded)
     def _catalog_loaded(self, message: CatalogLoaded) -> None:
         self.catalog = message.catalog
@@ -273,6 +292,8 @@ class LlmCalcApp(App[int]):
                                 lambda: grid.action_cycle_kind(1))
             yield SystemCommand("Reload catalogs", "Read the built-in and user catalogs again",
                                 self.action_reload_catalog)
+            yield SystemCommand("Update API prices", "Read the public LiteLLM price map into a dated user catalog",
+                                self.action_update_prices)
 
 
 def user_catalog_dirs(settings: Settings) -> list[Path]:

@@ -112,6 +112,7 @@ def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = Tru
     parser.add_argument("--gpu-hour-price", type=float_in("--gpu-hour-price", 0, 1e6), help="cloud $/GPU-hour")
     parser.add_argument("--cached-input", type=float_in("--cached-input", 0, 1), help="cached input share (API)")
     parser.add_argument("--requests-per-minute", type=float_in("--requests-per-minute", 0, 1e9), help="for $/month")
+    add_api_options(parser)
 
 
 OPTION_FIELDS = {
@@ -135,8 +136,32 @@ OPTION_FIELDS = {
     "gpu_hour_price": "cloud_usd_per_hour",
     "cached_input": "cached_input_fraction",
     "requests_per_minute": "requests_per_minute",
+    "batch_api": "batch_api",
+    "priority": "priority",
+    "reasoning": "reasoning",
+    "network_rtt_ms": "network_rtt_ms",
 }
 """argparse dest -> Scenario field."""
+
+
+def reasoning_value(text: str) -> int | str:
+    """--reasoning: an effort level or an explicit number of hidden reasoning tokens."""
+    word = text.strip().lower()
+    if word in ("low", "medium", "high"):
+        return word
+    try:
+        return int_in("--reasoning", 0, MAX_TOKENS)(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"--reasoning must be low, medium, high or a token count, got {text!r}") from None
+
+
+def add_api_options(parser: argparse.ArgumentParser) -> None:
+    """Options of the hosted-API side: price tier, hidden reasoning tokens, network round trip."""
+    parser.add_argument("--batch-api", action="store_const", const=True, help="price at the batch-API rate (API)")
+    parser.add_argument("--priority", action="store_const", const=True, help="price at the priority tier (API)")
+    parser.add_argument("--reasoning", type=reasoning_value, help="hidden reasoning tokens: low|medium|high|N (API)")
+    parser.add_argument("--network-rtt-ms", type=float_in("--network-rtt-ms", 0, 60_000),
+                        help="client round trip to the API (default: the catalog's sourced value)")
 
 
 def scenario_from_args(args: argparse.Namespace, base: Scenario | None = None) -> Scenario:

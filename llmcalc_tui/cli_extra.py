@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "llmcalc_tui.verify_cli",
         "llmcalc_tui.plan_cli",
         "llmcalc_tui.sources.commands",
+        "llmcalc_tui.compare_cli",
+        "llmcalc_tui.prices_cli",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

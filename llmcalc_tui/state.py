@@ -300,6 +300,10 @@ def api_scenario(scenario: Scenario, catalog: Catalog) -> Scenario | None:
         batch=1,
         requests_per_minute=scenario.requests_per_minute,
         cached_input_fraction=scenario.cached_input_fraction,
+        batch_api=scenario.batch_api,
+        priority=scenario.priority,
+        reasoning=scenario.reasoning,
+        network_rtt_ms=scenario.network_rtt_ms,
     )
 
 
@@ -410,7 +414,8 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog, with_gr
 
 def _api_key(scenario: Scenario) -> tuple[object, ...]:
     return (scenario.api_model, scenario.input_tokens, scenario.output_tokens, scenario.requests_per_minute,
-            scenario.cached_input_fraction)
+            scenario.cached_input_fraction, scenario.batch_api, scenario.priority, scenario.reasoning,
+            scenario.network_rtt_ms)
 
 
 def initial_state(catalog: Catalog, scenario: Scenario | None = None, grid_basis: GridBasis = "cloud") -> AppState:
@@ -616,17 +621,22 @@ def model_options(catalog: Catalog) -> list[PickOption]:
         if params.active != params.total:
             size += f" ({fmt_count(params.active)} active)"
         detail = f"{size} open, {m.context_length // 1024}k ctx"
+        if m.id in catalog.api_models:
+            detail += ", also a hosted API"
         options.append(PickOption(m.id, m.name, detail, " ".join([m.id, m.name, m.family, *m.aliases, "open"]).lower()))
-    for a in catalog.api_models.values():
-        detail = f"{a.provider} API ${plain_number(a.input_usd_per_1m)}/${plain_number(a.output_usd_per_1m)} per 1M" + (" retired" if a.retired else "")
-        options.append(PickOption(a.id, a.name, detail, " ".join([a.id, a.name, a.provider, "api"]).lower()))
+    # An id that is both an open model and a hosted endpoint is listed once, as the open model: the
+    # deployment field (or the vs-API view) prices the endpoint.
+    options.extend(o for o in api_model_options(catalog) if o.id not in catalog.models)
     return options
 
 
 def api_model_options(catalog: Catalog) -> list[PickOption]:
     """API models only, live ones first."""
-    return sorted((o for o in model_options(catalog) if o.id in catalog.api_models),
-                  key=lambda o: catalog.api_models[o.id].retired)
+    options = []
+    for a in catalog.api_models.values():
+        detail = f"{a.provider} API ${plain_number(a.input_usd_per_1m)}/${plain_number(a.output_usd_per_1m)} per 1M" + (" retired" if a.retired else "")
+        options.append(PickOption(a.id, a.name, detail, " ".join([a.id, a.name, a.provider, "api"]).lower()))
+    return sorted(options, key=lambda o: catalog.api_models[o.id].retired)
 
 
 def hardware_options(catalog: Catalog) -> list[PickOption]:

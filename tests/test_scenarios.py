@@ -50,6 +50,10 @@ EVERY_FIELD = Scenario(
     cloud_usd_per_hour=2.75,
     cached_input_fraction=0.4,
     requests_per_minute=123.5,
+    batch_api=True,
+    priority=True,
+    reasoning="high",
+    network_rtt_ms=25.0,
 )
 """A scenario where every field differs from the default, so a round trip checks them all."""
 

@@ -387,6 +387,65 @@ class ApiModelSpec(Entry):
     """Typical output speed per request, where published."""
     retired: bool = False
 
+    # Generated from a price map (see scripts/make_api_catalog.py); all optional so hand-written entries stay valid.
+    source_key: str = ""
+    """Key in the LiteLLM-format price map the prices come from (model_key is the older name of the same thing)."""
+    batch_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    batch_output_usd_per_1m: float | None = Field(default=None, ge=0)
+    priority_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    priority_output_usd_per_1m: float | None = Field(default=None, ge=0)
+    priority_cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_threshold: int | None = Field(default=None, gt=0)
+    """Prompt length (tokens) above which the long-context prices apply."""
+    long_context_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_output_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_priority_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_priority_output_usd_per_1m: float | None = Field(default=None, ge=0)
+    long_context_priority_cached_input_usd_per_1m: float | None = Field(default=None, ge=0)
+    reasoning: bool = False
+    """The map flags the model as producing hidden reasoning tokens (billed as output)."""
+    deprecation_date: dt.date | None = None
+    ttft_ms_low: float | None = Field(default=None, gt=0)
+    ttft_ms_high: float | None = Field(default=None, gt=0)
+    output_tok_s_low: float | None = Field(default=None, gt=0)
+    output_tok_s_high: float | None = Field(default=None, gt=0)
+    latency_source: str = ""
+    """Where ttft_ms / output_tok_s come from (publisher, method, date); empty when nothing is published."""
+    latency_as_of: dt.date | None = None
+    network_rtt_ms: float | None = Field(default=None, ge=0)
+    """Default client round trip to the endpoint, added to the published TTFT."""
+    network_rtt_source: str = ""
+    reasoning_tokens_low: int | None = Field(default=None, ge=0)
+    reasoning_tokens_medium: int | None = Field(default=None, ge=0)
+    reasoning_tokens_high: int | None = Field(default=None, ge=0)
+    reasoning_source: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_key_two_names(cls, data: object) -> object:
+        """source_key and model_key name the same price-map key: whichever a file gives fills both."""
+        if isinstance(data, dict):
+            key = data.get("source_key") or data.get("model_key")
+            if key and not (data.get("source_key") and data.get("model_key")):
+                data = {**data, "source_key": data.get("source_key") or key, "model_key": data.get("model_key") or key}
+        return data
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> ApiModelSpec:
+        for low, typical, high in (
+            (self.ttft_ms_low, self.ttft_ms, self.ttft_ms_high),
+            (self.output_tok_s_low, self.output_tok_s, self.output_tok_s_high),
+        ):
+            if low is not None and high is not None and low > high:
+                raise ValueError("a latency range's low end exceeds its high end")
+            if typical is not None and low is not None and not low <= typical <= (high or typical):
+                raise ValueError("a typical latency lies outside its low/high range")
+        if (self.long_context_input_usd_per_1m is not None) != (self.long_context_threshold is not None):
+            raise ValueError("long-context prices need long_context_threshold (and the other way round)")
+        return self
+
+
 
 IDLE_POWER_FRACTION = 0.15
 """Idle draw of an accelerator holding a loaded model, as a share of its TDP, where the catalog has no figure.

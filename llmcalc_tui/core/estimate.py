@@ -653,72 +653,13 @@ def setup_cost(kind: str, r: Resolved, hw: HardwareSpec, output_total: float, re
 
 
 def api_request_cost(api, input_tokens: int, output_tokens: int, cached_fraction: float) -> float:
-    cached_price = api.cached_input_usd_per_1m if api.cached_input_usd_per_1m is not None else api.input_usd_per_1m
-    cached = input_tokens * cached_fraction
-    return (
-        (input_tokens - cached) * api.input_usd_per_1m
-        + cached * cached_price
-        + output_tokens * api.output_usd_per_1m
-    ) / 1e6
+    from llmcalc_tui.core.api import api_request_cost as standard_tier_cost
+
+    return standard_tier_cost(api, input_tokens, output_tokens, cached_fraction)
 
 
 def _estimate_api(r: Resolved) -> Estimate:
-    s = r.scenario
-    api = r.api
-    assert api is not None
-    warnings: list[str] = []
-    assumptions = [f"prices of {api.name} ({api.provider}) as of {api.as_of}"]
-    if s.input_tokens + s.output_tokens > api.context_length + api.max_output_tokens or s.input_tokens > api.context_length:
-        warnings.append(f"input {s.input_tokens:,} exceeds {api.name}'s {api.context_length:,}-token context")
-    if s.output_tokens > api.max_output_tokens:
-        warnings.append(f"output {s.output_tokens:,} exceeds {api.name}'s {api.max_output_tokens:,}-token limit")
-    ttft = api.ttft_ms
-    tpot = 1000.0 / api.output_tok_s if api.output_tok_s else None
-    e2e = ttft + (s.output_tokens - 1) * tpot if ttft is not None and tpot is not None else None
-    if e2e is None:
-        assumptions.append("no published latency for this endpoint: latency and throughput are unknown")
-    batch = 1 if s.batch == "max" else s.batch
-    per_request = api_request_cost(api, s.input_tokens, s.output_tokens, s.cached_input_fraction)
-    per_month = per_request * s.requests_per_minute * 60 * 24 * 30
-    cost = Cost(
-        per_request=per_request,
-        per_1m_output_tokens=per_request / s.output_tokens * 1e6,
-        per_hour=per_request * s.requests_per_minute * 60,
-        per_month=per_month,
-        basis=f"${api.input_usd_per_1m:g} in / ${api.output_usd_per_1m:g} out per 1M tokens"
-        + (f", {s.cached_input_fraction:.0%} of input cached" if s.cached_input_fraction else ""),
-        basis_kind="api",
-    )
-    timing = Timing(
-        ttft_ms=ttft,
-        tpot_ms=tpot,
-        end_to_end_ms=e2e,
-        prefill_tok_s=s.input_tokens / (ttft / 1000) if ttft else None,
-        decode_tok_s_per_sequence=api.output_tok_s,
-        output_tok_s_total=batch * s.output_tokens / (e2e / 1000) if e2e else None,
-    )
-    return Estimate(
-        scenario=s,
-        model_id=api.id,
-        model_name=api.name,
-        params_total=None,
-        params_active=None,
-        hardware_id=None,
-        engine_id=None,
-        weights_format=None,
-        kv_format=None,
-        deployment="api",
-        gpus=0,
-        tp=1,
-        pp=1,
-        memory=None,
-        fits=True,
-        fit_state="n/a",
-        batch=batch,
-        max_batch=batch,
-        max_context=api.context_length,
-        timing=timing,
-        cost=cost,
-        assumptions=tuple(assumptions),
-        warnings=tuple(warnings),
-    )
+    """The hosted-API estimate lives in core/api.py (price tiers, reasoning tokens, published latency)."""
+    from llmcalc_tui.core.api import estimate_api
+
+    return estimate_api(r)

@@ -60,6 +60,14 @@ class Scenario(BaseModel):
     cached_input_fraction: float = Field(default=0.0, ge=0, le=1)
     requests_per_minute: float = Field(default=10.0, ge=0, le=1e9)
     """Request rate used for monthly cost comparisons."""
+    batch_api: bool = False
+    """Price API requests at the provider's batch-API rate (asynchronous, typically half price)."""
+    priority: bool = False
+    """Price API requests at the provider's priority-tier rate."""
+    reasoning: Literal["low", "medium", "high"] | int | None = None
+    """Hidden reasoning tokens per API request: an effort level (catalog budgets) or an explicit count."""
+    network_rtt_ms: float | None = Field(default=None, ge=0, le=60_000)
+    """Client round trip to an API endpoint; None uses the catalog's sourced default."""
 
     @field_validator("engine", "deployment", mode="before")
     @classmethod
@@ -72,6 +80,8 @@ class Scenario(BaseModel):
     def _check_batch(self) -> Scenario:
         if isinstance(self.batch, int) and not 1 <= self.batch <= MAX_BATCH:
             raise ValueError(f"batch must be between 1 and {MAX_BATCH} or 'max'")
+        if isinstance(self.reasoning, int) and not 0 <= self.reasoning <= MAX_TOKENS:
+            raise ValueError(f"reasoning tokens must be between 0 and {MAX_TOKENS:,}")
         return self
 
     @property
@@ -375,8 +385,11 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
             f"input + output = {context:,} tokens exceeds the {model.context_length:,}-token context of {model.id}",
         )
 
-    deployment, note = pick_deployment(scenario, hardware, model_id in catalog.api_models)
+    # An id that names both an open model and a hosted endpoint is self-hosted unless deployment says api.
+    deployment, note = pick_deployment(scenario, hardware, model_id in catalog.api_models and model_id not in catalog.models)
     notes += [note] if note else []
+    if model_id in catalog.api_models and model_id in catalog.models and deployment != "api":
+        notes.append(f"{model_id} is also a hosted API: --deployment api prices it per token")
     if deployment == "api" and api is None:
         raise ScenarioError("api_model", "deployment api needs an API model (--api-model)")
     return Resolved(

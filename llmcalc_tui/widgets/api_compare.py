@@ -149,6 +149,9 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
                 cell = fmt(number) + (" ✓" if best == side else "")
                 text.append(cell.ljust(VALUE_WIDTH) if side == 0 else cell, best_style if best == side else "")
             text.append("\n")
+        thinking = getattr(api, "reasoning_tokens", 0) if api is not None else 0
+        if thinking:
+            text.append_text(self._reasoning_row(api, thinking))
         rpm = own.scenario.requests_per_minute
         text.append(f"{BLENDED_NOTE}\n", self._style("note"))
         text.append(f"$/month at {fmt_sig(rpm, 6, strip=True)} req/min\n", self._style("note"))
@@ -158,9 +161,29 @@ class ApiComparePanel(VerticalScroll, can_focus=True):
             text.append_text(self._notes(own, api))
         return text.rstrip() or text
 
+    def _reasoning_row(self, api: Estimate, thinking: int) -> Text:
+        """Hidden reasoning tokens as their own segment: count, the wait they add and what they cost."""
+        label_style, note = self._style("label"), self._style("note")
+        text = Text()
+        text.append("reasoning".ljust(LABEL_WIDTH), label_style)
+        text.append("-".ljust(VALUE_WIDTH))
+        text.append(f"{thinking:,} tok")
+        text.append("\n")
+        wait = getattr(api, "reasoning_ms", None)
+        tier = getattr(api, "price", None)
+        cost = thinking * tier.output / 1e6 if tier is not None else None
+        parts = [f"+{fmt_duration_ms(wait)} to first token" if wait else "wait unknown"]
+        if cost is not None:
+            parts.append(f"+{fmt_money(cost)}/request (billed as output)")
+        text.append(f"  hidden: {', '.join(parts)}\n", note)
+        return text
+
     def _notes(self, own: Estimate, api: Estimate) -> Text:
         note = self._style("note")
         text = Text()
+        as_of = getattr(api, "prices_as_of", "")
+        if as_of:
+            text.append(f"API prices as of {as_of} (palette: Update API prices)\n", note)
         break_even = break_even_requests_per_minute(own, api) if own.hardware_id else None
         capacity = capacity_requests_per_minute(own) if own.hardware_id else None
         if break_even is not None:

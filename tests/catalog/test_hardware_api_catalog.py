@@ -459,7 +459,8 @@ def test_api_sanity(api: dict[str, ApiModelSpec]) -> None:
         assert m.max_output_tokens <= max(m.context_length, 128000), m.id
         assert m.provider, m.id
         assert m.model_key, m.id
-        assert m.ttft_ms is None and m.output_tok_s is None, m.id  # no published source
+        if m.ttft_ms is not None or m.output_tok_s is not None:  # only published, dated latency
+            assert m.latency_source and m.latency_as_of, m.id
         if m.as_of.isoformat() == "2026-07-24":
             assert "8442b93" in m.source, m.id
         elif m.as_of.isoformat() == "2025-09-01":
