@@ -31,6 +31,7 @@ from llmcalc_tui.config import (
     load_settings,
     load_ui_state,
     save_ui_state,
+    user_catalog_dirs,
 )
 from llmcalc_tui.core.scenario import Scenario
 from llmcalc_tui.messages import CatalogFailed, CatalogLoaded
@@ -245,11 +246,6 @@ class LlmCalcApp(App[int]):
                                 lambda: grid.action_cycle_kind(1))
             yield SystemCommand("Reload catalogs", "Read the built-in and user catalogs again",
                                 self.action_reload_catalog)
-
-
-def user_catalog_dirs(settings: Settings) -> list[Path]:
-    """User catalog folders: the data dir's catalogs/ then those named in config.toml."""
-    return [paths.user_catalogs_dir(), *settings.catalog_dirs]
 
 
 def make_app(

@@ -132,6 +132,11 @@ def save_ui_state(state: UiState, path: Path | None = None) -> Path:
     return path
 
 
+def user_catalog_dirs(settings: Settings) -> list[Path]:
+    """User catalog folders, for the app and the CLI alike: the data dir's catalogs/ then those of config.toml."""
+    return [paths.user_catalogs_dir(), *settings.catalog_dirs]
+
+
 def choose_theme(cli_theme: str | None, settings: Settings, ui_state: UiState) -> str:
     """The theme to start with: command line, then config.toml, then the last one used, then the default."""
     for candidate in (cli_theme, settings.theme, ui_state.theme):

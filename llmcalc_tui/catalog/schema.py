@@ -13,7 +13,7 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 class Entry(BaseModel):
     """Fields every catalog entry carries: a stable id, a display name and where its facts come from."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(pattern=ID_PATTERN)
     """Stable lowercase slug used on the command line and in scenario files."""
@@ -182,6 +182,17 @@ class HardwareSpec(Entry):
         if any(v <= 0 for v in value.values()):
             raise ValueError("peak throughput must be positive")
         return value
+
+    @model_validator(mode="after")
+    def _check_capacity(self) -> HardwareSpec:
+        usable = self.memory_gb * self.usable_memory_fraction
+        if self.reserved_gib >= usable:
+            # The message starts with the field so the loader can point at its line.
+            raise ValueError(
+                f"reserved_gib {self.reserved_gib:g} leaves no memory: it must be below memory_gb x"
+                f" usable_memory_fraction = {usable:g}"
+            )
+        return self
 
     @property
     def usable_bytes(self) -> float:
