@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
@@ -107,6 +108,22 @@ class LlmCalcApp(App[int]):
             loc = ".".join(str(x) for x in err["loc"])
             self.startup_problems.append(("error", f"config: scenario.{loc}: {err['msg']}"))
             return None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification as literal text, never markup.
+
+        Messages carry scenario names, paths, theme names and catalog problems typed by users or read
+        from files; a name such as `[/]` must show as itself, not stop the app with a MarkupError.
+        """
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     # ------------------------------------------------------------------ themes
 

@@ -12,6 +12,7 @@ from textual.theme import Theme
 
 from llmcalc_tui import paths
 from llmcalc_tui.resources import themes_dir
+from llmcalc_tui.safe_io import UnreadableFile, read_regular_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,7 +50,7 @@ def _check_color(value: str | None) -> str | None:
 class ThemeFile(BaseModel):
     """One theme file; colours are checked with Textual's parser."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     """Name shown in the theme picker and used in config.toml."""
@@ -101,7 +102,9 @@ class ThemeLoadResult:
 def load_theme_file(path: Path) -> Theme:
     """Read and validate one theme file; raises ValueError naming the file and field."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_regular_text(path))
+    except UnreadableFile as exc:
+        raise ValueError(f"{path}: {exc.strerror}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -112,7 +115,7 @@ def load_theme_file(path: Path) -> Theme:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        raise ValueError(f"{path}: {loc}: {err['msg']}") from None
+        raise ValueError(f"{path}: {loc}: {str(err['msg']).removeprefix('Value error, ')}") from None
 
 
 def load_themes(directories: list[Path] | None = None) -> ThemeLoadResult:

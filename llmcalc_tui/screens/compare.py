@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, SelectionList
@@ -120,7 +121,7 @@ class CompareScreen(Screen[None]):
         selection_list = self.query_one(SelectionList)
         first_saved = [key for key in self.candidates if key != CURRENT][:MAX_COMPARED - 1]
         for key, candidate in self.candidates.items():
-            selection_list.add_option(Selection(candidate.label, key, key == CURRENT or key in first_saved))
+            selection_list.add_option(Selection(Content(candidate.label), key, key == CURRENT or key in first_saved))
         selection_list.focus()
         selection_list.highlighted = 0
         self.selected = tuple(selection_list.selected)
@@ -157,7 +158,7 @@ class CompareScreen(Screen[None]):
             return
         table.add_column("", key="label", width=22)
         for n, candidate in enumerate(chosen):
-            table.add_column(candidate.label[:24], key=f"c{n}", width=max(14, min(24, len(candidate.label))))
+            table.add_column(Text(candidate.label[:24]), key=f"c{n}", width=max(14, min(24, len(candidate.label))))
         best_style = text_style(self, "compare--best")
         label_style = text_style(self, "compare--label")
         for row in compare_rows([c.estimate for c in chosen]):

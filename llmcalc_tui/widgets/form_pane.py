@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from rich.text import Text
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
@@ -104,7 +105,7 @@ class FieldRow(Horizontal):
         self.control.set_class(invalid, "-invalid")
         label = FIELD_SPECS[self.field].label
         self.label.show(f"✗ {label}" if invalid else label)
-        self.control.tooltip = f"✗ {message}" if invalid else FIELD_SPECS[self.field].help
+        self.control.tooltip = Content(f"✗ {message}") if invalid else FIELD_SPECS[self.field].help  # literal: holds typed text
 
 
 class FormPane(Vertical):
