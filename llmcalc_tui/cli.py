@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from llmcalc_tui import __version__
 from llmcalc_tui.catalog.loader import CatalogError, load_builtin, load_catalog
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.scenario import (
@@ -163,12 +162,27 @@ def scenario_from_args(args: argparse.Namespace, base: Scenario | None = None) -
         raise UsageError(str(exc)) from None
 
 
+class VersionAction(argparse.Action):
+    """`--version`: the installed version, looked up only when asked for (it costs start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from llmcalc_tui import package_version
+
+        print(f"llmcalc {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="llmcalc",
         description="What it takes to run an LLM: memory, speed and cost. No command opens the app.",
     )
-    parser.add_argument("--version", action="version", version=f"llmcalc {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--scenario", help="open the app on a saved scenario")
     parser.add_argument("--theme", help="open the app with this theme")
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)

@@ -12,7 +12,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Catalog], int]] = {}
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the extra sub-commands to the CLI."""
-    for module_name in ("llmcalc_tui.validate_cli", "llmcalc_tui.scenarios_cli"):
+    for module_name in ("llmcalc_tui.validate_cli", "llmcalc_tui.scenarios_cli", "llmcalc_tui.completion_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ModuleNotFoundError as exc:

@@ -153,3 +153,22 @@ async def test_fifo_and_device_among_scenarios_themes_and_catalogs_do_not_hang_t
         await settle(pilot)
         assert isinstance(app.screen, CompareScreen)
     assert (paths.scenarios_dir() / "pipe.toml").is_fifo()  # reported, never replaced
+
+
+@pytest.mark.parametrize(("field", "minimum"), [("utilisation", "0.01"), ("lifetime_years", "0.1")])
+async def test_absurdly_small_cost_inputs_are_marked_in_the_form(field: str, minimum: str):
+    app = make_app(theme="llmcalc-dark")
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        screen.edit({"deployment": "local"})
+        await settle(pilot)
+        good = screen.state.estimate
+        screen.edit({field: "1e-300"})
+        await settle(pilot)
+        assert screen.state.errors.get(field) == f"must be at least {minimum}"
+        assert screen.query_one(f"#row-{field}").has_class("-invalid")
+        assert screen.state.estimate is good  # the last good result stays
+        screen.edit({field: minimum})
+        await settle(pilot)
+        assert field not in screen.state.errors
