@@ -39,6 +39,7 @@ from llmcalc_tui.messages import CatalogFailed, CatalogLoaded
 from llmcalc_tui.scenarios import ScenarioStore
 from llmcalc_tui.screens.main import MainScreen
 from llmcalc_tui.state import initial_state
+from llmcalc_tui.text_safety import visible
 from llmcalc_tui.themes import APP_VARIABLES, load_themes
 
 
@@ -121,9 +122,11 @@ class LlmCalcApp(App[int]):
         """Show a notification as literal text, never markup.
 
         Messages carry scenario names, paths, theme names and catalog problems typed by users or read
-        from files; a name such as `[/]` must show as itself, not stop the app with a MarkupError.
+        from files; a name such as `[/]` must show as itself, not stop the app with a MarkupError, and an
+        escape sequence in a file name must show as `\\x1b`, not act on the terminal.
         """
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+        super().notify(visible(str(message), keep_newlines=True), title=title, severity=severity, timeout=timeout,
+                       markup=False)
 
     # ------------------------------------------------------------------ themes
 

@@ -172,3 +172,19 @@ async def test_absurdly_small_cost_inputs_are_marked_in_the_form(field: str, min
         screen.edit({field: minimum})
         await settle(pilot)
         assert field not in screen.state.errors
+
+
+async def test_escape_sequences_in_file_names_show_as_escapes():
+    directory = paths.scenarios_dir()
+    directory.mkdir(parents=True)
+    (directory / "evil\x1b[2J.toml").write_text("not = [toml", encoding="utf-8")
+    app = make_app(theme="llmcalc-dark")
+    async with app.run_test(size=(120, 32), notifications=True) as pilot:
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, OpenScenarioScreen)
+        shown = screen_text(app)
+        assert "evil\\x1b[2J" in shown and "\x1b" not in shown
+        app.notify("name: evil\x1b[2J")
+        await settle(pilot)
+        assert "name: evil\\x1b[2J" in notifications(app)

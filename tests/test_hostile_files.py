@@ -370,3 +370,15 @@ def test_app_options_with_a_command_are_refused(capsys: pytest.CaptureFixture[st
     code, out, err = run(capsys, *option, "estimate", *SETUP)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and option[0] in err and "only apply when opening the app" in err
+
+
+def test_catalog_names_with_escape_sequences_are_refused_with_line(capsys: pytest.CaptureFixture[str]) -> None:
+    directory = paths.user_catalogs_dir()
+    directory.mkdir(parents=True)
+    path = directory / "hw.toml"
+    path.write_text(HARDWARE_ENTRY.format(id="evil-gpu", memory=16, reserved=0).replace(
+        'name = "evil-gpu"', 'name = "evil\\u001b[2J"'), encoding="utf-8")
+    code, out, err = run(capsys, "hardware", "--json")
+    assert code == 0 and "evil-gpu" not in out
+    assert f"{path}:3 [hardware evil-gpu: name]: name must not contain control" in err
+    assert "\x1b" not in err

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from llmcalc_tui.text_safety import describe_char, forbidden_name_char
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 
@@ -25,6 +27,15 @@ class Entry(BaseModel):
     """Date the facts were checked."""
     notes: str = ""
     """Free text: caveats, unverified values."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        # Names reach terminals and the app: an escape sequence or bidi override must not hide in one.
+        bad = forbidden_name_char(value)
+        if bad is not None:
+            raise ValueError(f"name must not contain control, bidi or zero-width characters; it holds {describe_char(bad)}")
+        return value
 
 
 class ModelSpec(Entry):
