@@ -188,3 +188,17 @@ async def test_escape_sequences_in_file_names_show_as_escapes():
         app.notify("name: evil\x1b[2J")
         await settle(pilot)
         assert "name: evil\\x1b[2J" in notifications(app)
+
+
+@pytest.mark.parametrize("variables", ['foo = "[/]"', 'block-cursor-text-style = "#fff"', 'fit-ok = "[b]"'])
+async def test_user_theme_with_unreadable_css_variable_is_refused_and_the_app_starts(variables: str):
+    directory = paths.user_themes_dir()
+    directory.mkdir(parents=True)
+    (directory / "odd.toml").write_text(f'primary = "#00aa00"\n\n[variables]\n{variables}\n', encoding="utf-8")
+    app = make_app(theme="odd")
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await settle(pilot)
+        assert app.theme == "llmcalc-dark"
+        message = next(n for n in notifications(app) if "odd.toml" in n)
+        assert f"{directory / 'odd.toml'}:4: variables" in message
+    assert app.return_code in (None, 0)
