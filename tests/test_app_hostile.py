@@ -202,3 +202,22 @@ async def test_user_theme_with_unreadable_css_variable_is_refused_and_the_app_st
         message = next(n for n in notifications(app) if "odd.toml" in n)
         assert f"{directory / 'odd.toml'}:4: variables" in message
     assert app.return_code in (None, 0)
+
+
+async def test_scenario_file_with_markup_ids_opens_with_them_marked():
+    path = ScenarioStore().save("odd ids", Scenario())
+    text = path.read_text(encoding="utf-8").replace('engine = "vllm"', 'engine = "[/]"')
+    path.write_text(text.replace('kv_cache = "fp16"', 'kv_cache = "[b]"'), encoding="utf-8")
+    app = make_app(theme="llmcalc-dark", scenario_name="odd ids")
+    async with app.run_test(size=(100, 32), notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        assert {"engine", "kv_cache"} <= set(screen.state.errors)
+        shown = screen_text(app)
+        assert "[/] (unknown)" in shown and "[b] (unknown)" in shown
+        screen.query_one("#field-engine").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "[/] (unknown)" in screen_text(app)
+    assert app.return_code in (None, 0)
