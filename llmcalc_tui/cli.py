@@ -361,7 +361,7 @@ def load_with_user_catalogs() -> Catalog:
         return load_builtin()
     result = load_catalog(dirs)
     for catalog_problem in result.problems:
-        warn(f"user catalog {catalog_problem} (entry skipped)")
+        warn(f"user catalog {catalog_problem}")
     return result.catalog
 
 

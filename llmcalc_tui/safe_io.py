@@ -174,29 +174,34 @@ STDOUT_NAME = "-"
 """The output name that means standard output."""
 
 
+_STDOUT_ALIASES = {"/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"}
+"""Names of this process's standard output: written as `-` (reopening them would truncate a redirected file)."""
+
+
 def write_output(target: str | Path, data: bytes, stdout: BinaryIO | None = None) -> str:
     """Write an export where the user pointed; returns how it was written ("stdout", "stream", "file").
 
-    `-` is standard output. A symlink is followed to the file it names. A FIFO, character device
-    or other non-regular file is written to as a stream (it is not ours to replace); a regular
-    file or a new path is replaced atomically, keeping an existing file's permission bits.
+    `-` (or /dev/stdout) is standard output. A FIFO, character device or other non-regular file is
+    written to as a stream (it is not ours to replace). A regular file or a new path is replaced
+    atomically, keeping an existing file's permission bits; a symlink is followed to the file it
+    names, so the link stays a link.
     """
-    if str(target) == STDOUT_NAME:
+    if str(target) == STDOUT_NAME or str(target) in _STDOUT_ALIASES:
         out = stdout if stdout is not None else sys.stdout.buffer
         out.write(data)
         out.flush()
         return "stdout"
-    path = Path(os.path.realpath(Path(target).expanduser()))
+    given = Path(target).expanduser()
     try:
-        info = os.stat(path)
+        info = os.stat(given)  # follows symlinks: what the path names
     except FileNotFoundError:
         info = None
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder", str(target))
     if info is not None and not stat.S_ISREG(info.st_mode):
-        fd = os.open(path, os.O_WRONLY | _O_NOCTTY | _O_BINARY)  # a FIFO waits here for its reader, as with `>`
+        fd = os.open(given, os.O_WRONLY | _O_NOCTTY | _O_BINARY)  # a FIFO waits here for its reader, as with `>`
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         return "stream"
-    atomic_write(path, data)
+    atomic_write(Path(os.path.realpath(given)), data)
     return "file"

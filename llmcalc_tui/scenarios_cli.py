@@ -281,15 +281,14 @@ def cmd_export(args: argparse.Namespace, catalog: Catalog) -> int:
     if args.output is None:
         sys.stdout.write(text)
         return 0
-    if args.output == STDOUT_NAME:
-        sys.stdout.write(text)
-        return 0
     target = Path(args.output).expanduser()
+    sys.stdout.flush()
     try:
-        write_output(target, text.encode("utf-8"))
+        how = write_output(args.output, text.encode("utf-8"))
     except OSError as exc:
         return fail(f"cannot write {target}: {why(exc)}")
-    print(visible(f"wrote {len(items)} scenario(s) to {target}"), file=sys.stderr)
+    if how != "stdout":
+        print(visible(f"wrote {len(items)} scenario(s) to {target}"), file=sys.stderr)
     return 0
 
 

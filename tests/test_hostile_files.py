@@ -382,3 +382,15 @@ def test_catalog_names_with_escape_sequences_are_refused_with_line(capsys: pytes
     assert code == 0 and "evil-gpu" not in out
     assert f"{path}:3 [hardware evil-gpu: name]: name must not contain control" in err
     assert "\x1b" not in err
+
+
+def test_export_to_dev_stdout_is_standard_output(capsys: pytest.CaptureFixture[str], two_saved: None) -> None:
+    code, out, err = run(capsys, "scenarios", "export", "alpha", "beta", "-f", "csv", "-o", "/dev/stdout")
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("name,") and "alpha" in out and err == ""
+    assert Path("/dev/stdout").is_symlink() or not Path("/dev/stdout").exists() or os.name != "posix"
+
+
+def test_export_to_a_folder_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path, two_saved: None) -> None:
+    code, out, err = run(capsys, "scenarios", "export", "alpha", "-o", str(tmp_path))
+    assert code == 2 and out == "" and f"cannot write {tmp_path}: is a folder" in err
