@@ -153,10 +153,15 @@ def _replace_with(path: Path, data: bytes, mode: int | None) -> None:
 @contextlib.contextmanager
 def locked(lock_path: Path) -> Iterator[None]:
     """An exclusive lock on `lock_path`, shared by every process; the lock file is never followed as a symlink."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_NONBLOCK, 0o666)
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | _O_NOFOLLOW | _O_NONBLOCK, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnreadableFile(lock_path, f"its lock file {lock_path.name} is a symbolic link; remove it") from None
+        raise
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise UnreadableFile(lock_path, "is not a regular file; remove it")
+            raise UnreadableFile(lock_path, f"its lock file {lock_path.name} is not a regular file; remove it")
         if os.name == "nt":  # pragma: no cover - exercised on Windows only
             import msvcrt
 

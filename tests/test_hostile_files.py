@@ -79,13 +79,16 @@ def test_scenarios_list_reports_fifo_device_and_dev_zero_without_hanging() -> No
 
 
 @POSIX_ONLY
-def test_user_catalog_fifo_and_dev_zero_are_skipped_by_the_cli() -> None:
+def test_user_catalog_and_config_fifo_and_dev_zero_are_skipped_by_the_cli() -> None:
     directory = paths.user_catalogs_dir()
     directory.mkdir(parents=True)
     os.mkfifo(directory / "pipe.toml")
     (directory / "zero.toml").symlink_to("/dev/zero")
+    paths.config_dir().mkdir(parents=True)
+    os.mkfifo(paths.config_dir() / "config.toml")
     result = run_limited("hardware", "--kind", "consumer", "--json")
     assert result.returncode == 0, result.stderr
+    assert f"config: {paths.config_dir() / 'config.toml'}: is a FIFO" in result.stderr
     assert any(row["id"] == "rtx-4090" for row in json.loads(result.stdout))
     assert f"{directory / 'pipe.toml'}: is a FIFO" in result.stderr
     assert f"{directory / 'zero.toml'}: is a character device" in result.stderr
@@ -248,7 +251,7 @@ def test_lock_file_symlink_is_not_followed(tmp_path: Path) -> None:
     lock = paths.scenarios_dir() / ".lock"
     lock.unlink()
     lock.symlink_to(outside)
-    with pytest.raises(ScenarioStoreError, match="cannot write"):
+    with pytest.raises(ScenarioStoreError, match=r"lock file \.lock is a symbolic link; remove it"):
         save("second")
     assert not outside.exists()
     assert ScenarioStore().names() == ["first"]
