@@ -20,7 +20,6 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
-from llmcalc_tui import paths  # noqa: E402 (after TEXTUAL_FPS)
 from llmcalc_tui.catalog.loader import CatalogError, load_builtin, load_catalog
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.commands import CatalogCommands, ScenarioCommands

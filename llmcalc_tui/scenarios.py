@@ -2,9 +2,9 @@
 
 Layout: ``<data>/scenarios/<slug>.toml`` holds ``format_version``, ``name`` (the display name,
 any unicode), ``saved_at``, ``notes`` and a ``[scenario]`` table with every non-None
-`Scenario` field. Writes go to a temporary file in the same folder, are fsynced and moved
-into place with ``os.replace``; the version they replace is first copied to
-``<slug>.toml.bak``. Deleting moves the file to ``<slug>.toml.bak``, where it stays until
+`Scenario` field. Writes go through `safe_io.atomic_write` (a temporary file in the same folder,
+fsynced, moved into place, the file's mode kept); the version they replace is first copied to
+``<slug>.toml.bak`` with the same mode, and a read-only file is refused, not replaced. Deleting moves the file to ``<slug>.toml.bak``, where it stays until
 that slug is saved over twice. Saves, renames and deletes hold an exclusive lock on
 ``<scenarios>/.lock`` so concurrent app instances never pick the same file for two names.
 A file that cannot be read or parsed is listed as broken (path, line, problem) and is
@@ -190,19 +190,6 @@ def _name_key(name: str) -> str:
 # ----------------------------------------------------------------------------- files
 
 
-def _why(exc: OSError) -> str:
-    return why(exc)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fsync_dir(directory)
-
-
-def atomic_write_bytes(path: Path, data: bytes, backup: Path | None = None) -> None:
-    """Write `data` to `path` all-or-nothing, keeping its mode (see `safe_io.atomic_write`)."""
-    atomic_write(path, data, backup=backup)
-
-
 @contextlib.contextmanager
 def _dir_lock(directory: Path) -> Iterator[None]:
     """Exclusive lock on `<directory>/.lock`, shared by every llmcalc process."""
@@ -312,9 +299,9 @@ def read_entry(path: Path) -> ScenarioEntry:
         raw = read_regular_bytes(path)
         mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(microsecond=0)
     except UnreadableFile as exc:
-        return broken(_why(exc))
+        return broken(why(exc))
     except OSError as exc:
-        return broken(f"cannot read: {_why(exc)}")
+        return broken(f"cannot read: {why(exc)}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -351,7 +338,7 @@ class ScenarioStore:
                 if p.name.endswith(SUFFIX) and not p.name.startswith(".") and len(p.name) > len(SUFFIX)
             ]
         except OSError as exc:
-            raise ScenarioStoreError(f"cannot read scenarios folder {directory}: {_why(exc)}", directory) from None
+            raise ScenarioStoreError(f"cannot read scenarios folder {directory}: {why(exc)}", directory) from None
         entries = [read_entry(p) for p in files]
         return sorted(entries, key=lambda e: (_name_key(e.label), e.slug))
 
@@ -501,7 +488,7 @@ class ScenarioStore:
         except OSError as exc:
             target = Path(exc.filename) if exc.filename else directory
             shown = target.parent if target.name.startswith(".") else target  # not the temp/lock file
-            raise ScenarioStoreError(f"cannot write to {shown}: {_why(exc)}", shown) from None
+            raise ScenarioStoreError(f"cannot write to {shown}: {why(exc)}", shown) from None
 
     @staticmethod
     def _same_name(name: str, entries: list[ScenarioEntry]) -> ScenarioEntry | None:
@@ -534,11 +521,11 @@ class ScenarioStore:
                 raise ScenarioStoreError(
                     f"scenario file {path} is read-only; not replaced (make it writable to save over it)", path
                 )
-        atomic_write_bytes(path, dump_text(saved).encode("utf-8"), backup=self.backup_path(path))
+        atomic_write(path, dump_text(saved).encode("utf-8"), backup=self.backup_path(path))
 
     def _to_backup(self, entry: ScenarioEntry) -> None:
         os.replace(entry.path, self.backup_path(entry))
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
 
 
 def _now() -> datetime:

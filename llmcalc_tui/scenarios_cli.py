@@ -19,7 +19,7 @@ from llmcalc_tui.cli import (
 )
 from llmcalc_tui.core.estimate import Estimate, estimate
 from llmcalc_tui.core.scenario import Scenario, ScenarioError
-from llmcalc_tui.safe_io import STDOUT_NAME, why, write_output
+from llmcalc_tui.safe_io import why, write_output
 from llmcalc_tui.text_safety import visible
 from llmcalc_tui.export import FORMATS, compare_rows, export_json_objects, export_scenarios
 from llmcalc_tui.scenarios import (
