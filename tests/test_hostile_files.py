@@ -397,3 +397,14 @@ def test_export_to_dev_stdout_is_standard_output(capsys: pytest.CaptureFixture[s
 def test_export_to_a_folder_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path, two_saved: None) -> None:
     code, out, err = run(capsys, "scenarios", "export", "alpha", "-o", str(tmp_path))
     assert code == 2 and out == "" and f"cannot write {tmp_path}: is a folder" in err
+
+
+def test_concurrent_saves_from_separate_processes_report_saved_exactly_once() -> None:
+    command = [sys.executable, "-m", "llmcalc_tui", "scenarios", "save", "shared", *SETUP]
+    children = [subprocess.Popen([*command, "--batch", str(n + 1)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True, stdin=subprocess.DEVNULL) for n in range(8)]
+    results = [child.communicate(timeout=60) for child in children]
+    assert [child.returncode for child in children] == [0] * 8, results
+    verbs = sorted(out.split()[0] for out, _ in results)
+    assert verbs == ["saved"] + ["updated"] * 7
+    assert ScenarioStore().names() == ["shared"]
