@@ -279,7 +279,8 @@ def parse_text(text: str, fallback_time: datetime | None = None) -> SavedScenari
             line = None
         where = ".".join(loc)
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ScenarioStoreError(f"{where}: {err['msg']}{more}" if where else err["msg"], line=line) from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ScenarioStoreError(f"{where}: {message}{more}" if where else message, line=line) from None
     saved_at = parsed.saved_at or fallback_time or datetime.now(timezone.utc)
     if saved_at.tzinfo is None:
         saved_at = saved_at.replace(tzinfo=timezone.utc)

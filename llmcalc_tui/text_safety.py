@@ -49,7 +49,7 @@ def forbidden_name_char(text: str) -> str | None:
 
 def describe_char(ch: str) -> str:
     """`U+202E (RIGHT-TO-LEFT OVERRIDE)`: a character named so a person can find it."""
-    name = unicodedata.name(ch, "")
+    name = unicodedata.name(ch, "") or ("a control character" if unicodedata.category(ch) == "Cc" else "")
     return f"U+{ord(ch):04X}" + (f" ({name})" if name else "")
 
 
