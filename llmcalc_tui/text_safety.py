@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import unicodedata
 
-from wcwidth import wcswidth, wcwidth
-
 _INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 """Control, format (bidi overrides, zero-width), surrogate, private and unassigned characters, line breaks."""
 _REJECTED_IN_NAMES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
@@ -84,6 +82,10 @@ def visible(text: str, keep_newlines: bool = False) -> str:
 
 def cell_width(text: str) -> int:
     """Columns `text` takes in a terminal: CJK and most emoji take two, combining marks none."""
+    if text.isascii() and text.isprintable():
+        return len(text)
+    from wcwidth import wcswidth, wcwidth  # 15 ms to import: only tables with non-ASCII text pay it
+
     width = wcswidth(text)
     if width >= 0:
         return width
