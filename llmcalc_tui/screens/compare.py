@@ -23,6 +23,7 @@ from llmcalc_tui.export import ExportItem, compare_rows
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError
 from llmcalc_tui.screens.export import ExportScreen
 from llmcalc_tui.widgets.key_bar import KeyBar
+from llmcalc_tui.text_safety import visible
 from llmcalc_tui.widgets.text_block import text_style
 
 MAX_COMPARED = 4
@@ -114,7 +115,7 @@ class CompareScreen(Screen[None]):
             self.notify(exc.message, severity="error")
         for entry in entries:
             if entry.broken or entry.saved is None:
-                self.broken.append(f"{entry.location}: {entry.problem}")
+                self.broken.append(visible(f"{entry.location}: {entry.problem}"))
                 continue
             est, error = estimate_or_error(entry.saved.scenario, self.catalog)
             self.candidates[entry.slug] = Candidate(entry.slug, entry.saved.name, entry.saved.scenario, est, error)
