@@ -208,5 +208,7 @@ def write_output(target: str | Path, data: bytes, stdout: BinaryIO | None = None
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         return "stream"
+    if info is not None and not info.st_mode & stat.S_IWUSR:
+        raise PermissionError(errno.EACCES, "it is read-only", str(target))  # as `>` would say (root included)
     atomic_write(Path(os.path.realpath(given)), data)
     return "file"

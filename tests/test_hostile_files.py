@@ -408,3 +408,15 @@ def test_concurrent_saves_from_separate_processes_report_saved_exactly_once() ->
     verbs = sorted(out.split()[0] for out, _ in results)
     assert verbs == ["saved"] + ["updated"] * 7
     assert ScenarioStore().names() == ["shared"]
+
+
+def test_export_refuses_a_read_only_file(capsys: pytest.CaptureFixture[str], tmp_path: Path, two_saved: None) -> None:
+    target = tmp_path / "kept.md"
+    target.write_text("mine", encoding="utf-8")
+    target.chmod(0o444)
+    try:
+        code, _, err = run(capsys, "scenarios", "export", "alpha", "-o", str(target))
+        assert code == 2 and f"cannot write {target}: it is read-only" in err
+        assert target.read_text(encoding="utf-8") == "mine"
+    finally:
+        target.chmod(0o644)
