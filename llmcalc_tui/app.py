@@ -16,10 +16,11 @@ from pydantic import ValidationError
 from textual import events, on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
 
-from llmcalc_tui import paths  # noqa: E402 (after TEXTUAL_FPS)
+from llmcalc_tui import paths
 from llmcalc_tui.catalog.loader import CatalogError, load_builtin, load_catalog
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.commands import CatalogCommands, ScenarioCommands
@@ -31,12 +32,14 @@ from llmcalc_tui.config import (
     load_settings,
     load_ui_state,
     save_ui_state,
+    user_catalog_dirs,
 )
 from llmcalc_tui.core.scenario import Scenario
 from llmcalc_tui.messages import CatalogFailed, CatalogLoaded
 from llmcalc_tui.scenarios import ScenarioStore
 from llmcalc_tui.screens.main import MainScreen
 from llmcalc_tui.state import initial_state
+from llmcalc_tui.text_safety import visible
 from llmcalc_tui.themes import APP_VARIABLES, load_themes
 
 
@@ -113,6 +116,24 @@ class LlmCalcApp(App[int]):
             loc = ".".join(str(x) for x in err["loc"])
             self.startup_problems.append(("error", f"config: scenario.{loc}: {err['msg']}"))
             return None
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification as literal text, never markup.
+
+        Messages carry scenario names, paths, theme names and catalog problems typed by users or read
+        from files; a name such as `[/]` must show as itself, not stop the app with a MarkupError, and an
+        escape sequence in a file name must show as `\\x1b`, not act on the terminal.
+        """
+        super().notify(visible(str(message), keep_newlines=True), title=title, severity=severity, timeout=timeout,
+                       markup=False)
 
     # ------------------------------------------------------------------ themes
 
@@ -294,11 +315,6 @@ class LlmCalcApp(App[int]):
                                 self.action_reload_catalog)
             yield SystemCommand("Update API prices", "Read the public LiteLLM price map into a dated user catalog",
                                 self.action_update_prices)
-
-
-def user_catalog_dirs(settings: Settings) -> list[Path]:
-    """User catalog folders: the data dir's catalogs/ then those named in config.toml."""
-    return [paths.user_catalogs_dir(), *settings.catalog_dirs]
 
 
 def make_app(

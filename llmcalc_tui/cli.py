@@ -10,11 +10,20 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from llmcalc_tui import __version__
-from llmcalc_tui.catalog.loader import CatalogError, load_builtin
+from llmcalc_tui.catalog.loader import CatalogError, load_builtin, load_catalog
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.units import fmt_sig, parse_count, parse_number
-from llmcalc_tui.core.scenario import MAX_BATCH, MAX_GPUS, MAX_TOKENS, Scenario, ScenarioError
+from llmcalc_tui.core.scenario import (
+    MAX_BATCH,
+    MAX_GPUS,
+    MAX_LIFETIME_YEARS,
+    MAX_TOKENS,
+    MIN_LIFETIME_YEARS,
+    MIN_UTILISATION,
+    Scenario,
+    ScenarioError,
+)
+from llmcalc_tui.text_safety import visible
 
 EXIT_USAGE = 2
 
@@ -107,8 +116,10 @@ def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = Tru
     parser.add_argument("--api-model", type=identifier("--api-model"), help="API model to price against")
     parser.add_argument("--electricity", type=float_in("--electricity", 0, 100), help="$/kWh (local)")
     parser.add_argument("--pue", type=float_in("--pue", 1, 5), help="power usage effectiveness (local)")
-    parser.add_argument("--utilisation", type=float_in("--utilisation", 0, 1, low_open=True), help="0-1 (local)")
-    parser.add_argument("--lifetime-years", type=float_in("--lifetime-years", 0, 50, low_open=True), help="local")
+    parser.add_argument("--utilisation", type=float_in("--utilisation", MIN_UTILISATION, 1),
+                        help=f"busy share, {MIN_UTILISATION:g}-1 (local)")
+    parser.add_argument("--lifetime-years", type=float_in("--lifetime-years", MIN_LIFETIME_YEARS, MAX_LIFETIME_YEARS),
+                        help=f"years to spread the price over, {MIN_LIFETIME_YEARS:g}-{MAX_LIFETIME_YEARS:g} (local)")
     parser.add_argument("--gpu-hour-price", type=float_in("--gpu-hour-price", 0, 1e6), help="cloud $/GPU-hour")
     parser.add_argument("--cached-input", type=float_in("--cached-input", 0, 1), help="cached input share (API)")
     parser.add_argument("--requests-per-minute", type=float_in("--requests-per-minute", 0, 1e9), help="for $/month")
@@ -182,12 +193,27 @@ def scenario_from_args(args: argparse.Namespace, base: Scenario | None = None) -
         raise UsageError(str(exc)) from None
 
 
+class VersionAction(argparse.Action):
+    """`--version`: the installed version, looked up only when asked for (it costs start-up time)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        from llmcalc_tui import package_version
+
+        print(f"llmcalc {package_version()}")
+        parser.exit()
+
+
 def build_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="llmcalc",
         description="What it takes to run an LLM: memory, speed and cost. No command opens the app.",
     )
-    parser.add_argument("--version", action="version", version=f"llmcalc {__version__}")
+    parser.add_argument("--version", action=VersionAction)
     parser.add_argument("--scenario", help="open the app on a saved scenario")
     parser.add_argument("--theme", help="open the app with this theme")
     sub = parser.add_subparsers(dest="command", parser_class=OneLineParser)
@@ -245,7 +271,7 @@ def cmd_estimate(args: argparse.Namespace, catalog: Catalog) -> int:
     elif launch:
         print(plan_cli.launch_text(launch))
     else:
-        print(estimate_table(est))
+        print(visible(estimate_table(est), keep_newlines=True))
     return 0
 
 
@@ -358,9 +384,30 @@ COMMANDS = {
 
 
 def fail(message: str) -> int:
-    first = " ".join(str(message).split())
+    first = " ".join(visible(str(message)).split())
     print(f"llmcalc: error: {first}", file=sys.stderr)
     return EXIT_USAGE
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr; the command goes on."""
+    print(f"llmcalc: warning: {' '.join(visible(str(message)).split())}", file=sys.stderr)
+
+
+def load_with_user_catalogs() -> Catalog:
+    """The catalog the app uses: built-ins plus the user's catalogs; a broken user file is reported, not fatal."""
+    from llmcalc_tui.config import load_settings, user_catalog_dirs
+
+    settings = load_settings()
+    for problem in settings.problems:
+        warn(f"config: {problem}")
+    dirs = [d for d in user_catalog_dirs(settings.settings) if d.is_dir()]
+    if not dirs:
+        return load_builtin()
+    result = load_catalog(dirs)
+    for catalog_problem in result.problems:
+        warn(f"user catalog {catalog_problem}")
+    return result.catalog
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -369,12 +416,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except UsageError as exc:
         return fail(str(exc))
+    app_options = [flag for flag, value in (("--theme", args.theme), ("--scenario", args.scenario)) if value is not None]
+    if args.command is not None and app_options:
+        return fail(f"{' and '.join(app_options)} only apply when opening the app; leave them out of"
+                    f" `llmcalc {args.command}` (or drop the command to open the app)")
     if args.command is None:
         from llmcalc_tui.app import run_app
 
         return run_app(scenario_name=args.scenario, theme=args.theme)
     try:
-        catalog = load_builtin()
+        catalog = load_with_user_catalogs()
     except CatalogError as exc:
         return fail(f"built-in catalog is broken: {exc.problems[0]}")
     finally:

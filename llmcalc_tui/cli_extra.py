@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "llmcalc_tui.sources.commands",
         "llmcalc_tui.compare_cli",
         "llmcalc_tui.prices_cli",
+        "llmcalc_tui.completion_cli",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

@@ -7,10 +7,26 @@ from functools import partial
 from typing import Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError
 from llmcalc_tui.state import PickOption, api_model_options, hardware_options, model_options
+
+
+def highlight_literal(matcher: Matcher, text: str) -> Content:
+    """`text` with the query's matches highlighted, read as plain text (Matcher.highlight reads markup).
+
+    Scenario names, catalog names and paths come from users and files: `[/]` must show as itself.
+    """
+    content = Content(text)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, text)
+    if score:
+        for offset in offsets:
+            if not text[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class CalculatorScreen(Protocol):
@@ -53,7 +69,8 @@ class CatalogCommands(Provider):
         for title, option, callback in self._entries():
             score = matcher.match(f"{title} {option.label}")
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=f"{option.label} · {option.detail}")
+                yield Hit(score, highlight_literal(matcher, title), callback, text=title,
+                          help=Content(f"{option.label} · {option.detail}"))  # type: ignore[arg-type]
 
 
 class ScenarioCommands(Provider):
@@ -78,8 +95,9 @@ class ScenarioCommands(Provider):
         for title, path, callback in self._entries():
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=path)
+                yield Hit(score, highlight_literal(matcher, title), callback, text=title,
+                          help=Content(path))  # type: ignore[arg-type]
 
     async def discover(self) -> Hits:
         for title, path, callback in self._entries():
-            yield DiscoveryHit(title, callback, help=path)
+            yield DiscoveryHit(Content(title), callback, text=title, help=Content(path))  # type: ignore[arg-type]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -13,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmcalc_tui import paths
+from llmcalc_tui.safe_io import UnreadableFile, atomic_write, read_regular_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -86,9 +85,11 @@ def load_settings(path: Path | None = None) -> SettingsResult:
     """Read config.toml; a missing file gives defaults, a bad one gives defaults plus problems naming file and field."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_text(path)
     except FileNotFoundError:
         return SettingsResult(Settings())
+    except UnreadableFile as exc:
+        return SettingsResult(Settings(), [f"{path}: {exc.strerror}"])
     except (OSError, UnicodeDecodeError) as exc:
         return SettingsResult(Settings(), [f"{path}: cannot read: {exc}"])
     try:
@@ -111,7 +112,7 @@ def load_ui_state(path: Path | None = None) -> UiState:
     """Read ui_state.json; anything missing or unreadable gives the defaults."""
     path = path or ui_state_path()
     try:
-        return UiState.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        return UiState.model_validate(json.loads(read_regular_text(path)))
     except (OSError, ValueError, ValidationError):
         return UiState()
 
@@ -121,17 +122,13 @@ def save_ui_state(state: UiState, path: Path | None = None) -> Path:
     path = path or ui_state_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(state.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".ui_state-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, payload.encode("utf-8"))
     return path
+
+
+def user_catalog_dirs(settings: Settings) -> list[Path]:
+    """User catalog folders, for the app and the CLI alike: the data dir's catalogs/ then those of config.toml."""
+    return [paths.user_catalogs_dir(), *settings.catalog_dirs]
 
 
 def choose_theme(cli_theme: str | None, settings: Settings, ui_state: UiState) -> str:

@@ -147,10 +147,10 @@ def update_prices(
     )
     path = catalog_dir / f"api-prices-{as_of.isoformat()}.toml"
     try:
-        from llmcalc_tui.scenarios import atomic_write_bytes
+        from llmcalc_tui.safe_io import atomic_write
 
         catalog_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, render_toml(entries, header).encode("utf-8"))
+        atomic_write(path, render_toml(entries, header).encode("utf-8"))
     except OSError as exc:
         raise PriceUpdateError(f"cannot write {path}: {exc.strerror or exc}") from None
     missing = [i for i in result.missing if i in current.api_models]

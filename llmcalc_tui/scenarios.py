@@ -2,9 +2,9 @@
 
 Layout: ``<data>/scenarios/<slug>.toml`` holds ``format_version``, ``name`` (the display name,
 any unicode), ``saved_at``, ``notes`` and a ``[scenario]`` table with every non-None
-`Scenario` field. Writes go to a temporary file in the same folder, are fsynced and moved
-into place with ``os.replace``; the version they replace is first copied to
-``<slug>.toml.bak``. Deleting moves the file to ``<slug>.toml.bak``, where it stays until
+`Scenario` field. Writes go through `safe_io.atomic_write` (a temporary file in the same folder,
+fsynced, moved into place, the file's mode kept); the version they replace is first copied to
+``<slug>.toml.bak`` with the same mode, and a read-only file is refused, not replaced. Deleting moves the file to ``<slug>.toml.bak``, where it stays until
 that slug is saved over twice. Saves, renames and deletes hold an exclusive lock on
 ``<scenarios>/.lock`` so concurrent app instances never pick the same file for two names.
 A file that cannot be read or parsed is listed as broken (path, line, problem) and is
@@ -17,7 +17,7 @@ import contextlib
 import difflib
 import os
 import re
-import secrets
+import stat
 import sys
 import threading
 import unicodedata
@@ -28,9 +28,11 @@ from pathlib import Path
 from typing import NoReturn
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from llmcalc_tui import paths
+from llmcalc_tui.safe_io import UnreadableFile, atomic_write, fsync_dir, locked, read_regular_bytes, why
+from llmcalc_tui.text_safety import describe_char, forbidden_name_char
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.scenario import Scenario, ScenarioError, did_you_mean, resolve_model_id
 
@@ -50,7 +52,6 @@ BACKUP_SUFFIX = ".toml.bak"
 LOCK_NAME = ".lock"
 _FILE_HEADER = "# llmcalc scenario. Edit freely: [scenario] keys are the estimate inputs.\n"
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
-_FORBIDDEN_NAME_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
 _process_lock = threading.RLock()
 """Serialises writers inside one process; the file lock serialises processes."""
 
@@ -76,6 +77,14 @@ class SavedScenario(BaseModel):
     saved_at: datetime
     """When the inputs were last saved (UTC)."""
     notes: str = ""
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    """Where a save went and whether it replaced a scenario of the same name."""
+
+    path: Path
+    replaced: bool
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,14 @@ class _ScenarioFile(BaseModel):
     notes: str = ""
     scenario: Scenario
 
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        try:
+            return clean_name(value)
+        except ScenarioStoreError as exc:
+            raise ValueError(exc.message) from None
+
 
 # ----------------------------------------------------------------------------- names and slugs
 
@@ -158,9 +175,11 @@ def clean_name(name: str) -> str:
         raise ScenarioStoreError("scenario name must not be empty")
     if len(cleaned) > MAX_NAME_LENGTH:
         raise ScenarioStoreError(f"scenario name is longer than {MAX_NAME_LENGTH} characters")
-    bad = [ch for ch in cleaned if unicodedata.category(ch) in _FORBIDDEN_NAME_CATEGORIES]
-    if bad:
-        raise ScenarioStoreError(f"scenario name must not contain control characters such as {bad[0]!r}")
+    bad = forbidden_name_char(cleaned)
+    if bad is not None:
+        raise ScenarioStoreError(
+            "scenario name must not contain control, bidi or zero-width characters; it holds " + describe_char(bad)
+        )
     return cleaned
 
 
@@ -171,64 +190,11 @@ def _name_key(name: str) -> str:
 # ----------------------------------------------------------------------------- files
 
 
-def _why(exc: OSError) -> str:
-    return exc.strerror.lower() if exc.strerror else str(exc)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable; not possible (nor needed) on every platform."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def atomic_write_bytes(path: Path, data: bytes, backup: Path | None = None) -> None:
-    """Write `data` to `path` all-or-nothing; with `backup`, first copy the current file there.
-
-    The temporary file lives next to `path` (same file system, so `os.replace` is atomic) and
-    is created with mode 0666 minus the umask. Raises OSError; the target is untouched then.
-    """
-    path = Path(path)
-    directory = path.parent
-    if backup is not None and path.exists():
-        atomic_write_bytes(backup, path.read_bytes())
-    tmp = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-
-
 @contextlib.contextmanager
 def _dir_lock(directory: Path) -> Iterator[None]:
     """Exclusive lock on `<directory>/.lock`, shared by every llmcalc process."""
-    with _process_lock:
-        fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            if os.name == "nt":  # pragma: no cover - exercised on Windows only
-                import msvcrt
-
-                msvcrt.locking(fd, msvcrt.LK_LOCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases the lock
+    with _process_lock, locked(directory / LOCK_NAME):
+        yield
 
 
 def dump_text(saved: SavedScenario) -> str:
@@ -270,7 +236,7 @@ def _name_from_text(text: str) -> str | None:
         if re.match(r"^\s*name\s*=", line):
             with contextlib.suppress(tomllib.TOMLDecodeError, UnicodeError):
                 value = tomllib.loads(line).get("name")
-                if isinstance(value, str) and value.strip():
+                if isinstance(value, str) and value.strip() and forbidden_name_char(value) is None:
                     return value
             return None
     return None
@@ -313,7 +279,8 @@ def parse_text(text: str, fallback_time: datetime | None = None) -> SavedScenari
             line = None
         where = ".".join(loc)
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ScenarioStoreError(f"{where}: {err['msg']}{more}" if where else err["msg"], line=line) from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ScenarioStoreError(f"{where}: {message}{more}" if where else message, line=line) from None
     saved_at = parsed.saved_at or fallback_time or datetime.now(timezone.utc)
     if saved_at.tzinfo is None:
         saved_at = saved_at.replace(tzinfo=timezone.utc)
@@ -330,10 +297,12 @@ def read_entry(path: Path) -> ScenarioEntry:
     if path.is_dir():
         return broken("is a folder, not a file")
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path)
         mtime = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).replace(microsecond=0)
+    except UnreadableFile as exc:
+        return broken(why(exc))
     except OSError as exc:
-        return broken(f"cannot read: {_why(exc)}")
+        return broken(f"cannot read: {why(exc)}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -370,7 +339,7 @@ class ScenarioStore:
                 if p.name.endswith(SUFFIX) and not p.name.startswith(".") and len(p.name) > len(SUFFIX)
             ]
         except OSError as exc:
-            raise ScenarioStoreError(f"cannot read scenarios folder {directory}: {_why(exc)}", directory) from None
+            raise ScenarioStoreError(f"cannot read scenarios folder {directory}: {why(exc)}", directory) from None
         entries = [read_entry(p) for p in files]
         return sorted(entries, key=lambda e: (_name_key(e.label), e.slug))
 
@@ -437,16 +406,26 @@ class ScenarioStore:
 
     def save(self, name: str, scenario: Scenario, notes: str = "", *, overwrite: bool = True) -> Path:
         """Save under a display name, replacing the scenario of that name (its old version goes to .bak)."""
+        return self.put(name, scenario, notes, overwrite=overwrite).path
+
+    def put(self, name: str, scenario: Scenario, notes: str | None = None, *, overwrite: bool = True) -> SaveResult:
+        """`save`, also saying whether a scenario of that name was replaced; `notes=None` keeps its notes.
+
+        Whether it replaced one is decided under the lock, so concurrent saves of one name report
+        exactly one "saved" and the rest "updated".
+        """
         cleaned = clean_name(name)
-        saved = SavedScenario(name=cleaned, scenario=scenario, saved_at=_now(), notes=notes)
         with self._writing():
             entries = self.list()
             current = self._same_name(cleaned, entries)
             if current is not None and not overwrite:
                 raise ScenarioStoreError(f"a scenario named {cleaned!r} already exists ({current.path})", current.path)
+            if notes is None:
+                notes = current.saved.notes if current is not None and current.saved is not None else ""
+            saved = SavedScenario(name=cleaned, scenario=scenario, saved_at=_now(), notes=notes)
             path = current.path if current is not None else self._free_path(cleaned, entries)
             self._write(path, saved)
-            return path
+            return SaveResult(path, replaced=current is not None)
 
     def rename(self, old: str, new: str) -> Path:
         """Give a scenario a new display name (and file); the old file is kept as its .bak."""
@@ -510,7 +489,7 @@ class ScenarioStore:
         except OSError as exc:
             target = Path(exc.filename) if exc.filename else directory
             shown = target.parent if target.name.startswith(".") else target  # not the temp/lock file
-            raise ScenarioStoreError(f"cannot write to {shown}: {_why(exc)}", shown) from None
+            raise ScenarioStoreError(f"cannot write to {shown}: {why(exc)}", shown) from None
 
     @staticmethod
     def _same_name(name: str, entries: list[ScenarioEntry]) -> ScenarioEntry | None:
@@ -537,11 +516,17 @@ class ScenarioStore:
             candidate = f"{base}-{n}"
 
     def _write(self, path: Path, saved: SavedScenario) -> None:
-        atomic_write_bytes(path, dump_text(saved).encode("utf-8"), backup=self.backup_path(path))
+        with contextlib.suppress(FileNotFoundError):
+            mode = os.lstat(path).st_mode
+            if stat.S_ISREG(mode) and not mode & stat.S_IWUSR:
+                raise ScenarioStoreError(
+                    f"scenario file {path} is read-only; not replaced (make it writable to save over it)", path
+                )
+        atomic_write(path, dump_text(saved).encode("utf-8"), backup=self.backup_path(path))
 
     def _to_backup(self, entry: ScenarioEntry) -> None:
         os.replace(entry.path, self.backup_path(entry))
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
 
 
 def _now() -> datetime:

@@ -19,6 +19,8 @@ from llmcalc_tui.cli import (
 )
 from llmcalc_tui.core.estimate import Estimate, estimate
 from llmcalc_tui.core.scenario import Scenario, ScenarioError, canonical_ids
+from llmcalc_tui.safe_io import why, write_output
+from llmcalc_tui.text_safety import visible
 from llmcalc_tui.export import FORMATS, compare_rows, export_json_objects, export_scenarios
 from llmcalc_tui.sources.commands import model_text
 from llmcalc_tui.sources.ref import PREFIXES as SOURCE_PREFIXES
@@ -27,7 +29,6 @@ from llmcalc_tui.scenarios import (
     ScenarioEntry,
     ScenarioStore,
     ScenarioStoreError,
-    atomic_write_bytes,
     clean_name,
     unknown_ids,
 )
@@ -70,7 +71,8 @@ def register(sub: argparse._SubParsersAction) -> dict[str, Handler]:
     p = actions.add_parser("export", help="scenarios with their results as Markdown, CSV or JSON")
     p.add_argument("names", nargs="+", metavar="NAME")
     p.add_argument("--format", "-f", choices=FORMATS, help="default: from the -o suffix, else md")
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help="write to FILE (through a symlink, into a FIFO or device; '-' is stdout) instead of stdout")
 
     p = actions.add_parser("rename", help="give a scenario a new name")
     p.add_argument("old")
@@ -145,14 +147,12 @@ def cmd_save(args: argparse.Namespace, catalog: Catalog) -> int:
     except ScenarioError as exc:
         raise UsageError(f"not saved: {exc.message}") from None
     name = clean_name(args.name)
-    existed = store.exists(name)
-    notes = args.notes if args.notes is not None else (store.load(name).notes if existed else "")
-    path = store.save(name, scenario, notes=notes)
+    result = store.put(name, scenario, notes=args.notes)
     if args.json:
-        print_json({"name": name, "path": str(path), "replaced": existed})
+        print_json({"name": name, "path": str(result.path), "replaced": result.replaced})
     else:
-        verb = "updated" if existed else "saved"
-        print(f"{verb} {name!r}: {path}" + (" (previous version in .bak)" if existed else ""))
+        verb = "updated" if result.replaced else "saved"
+        print(visible(f"{verb} {name!r}: {result.path}" + (" (previous version in .bak)" if result.replaced else "")))
     return 0
 
 
@@ -179,7 +179,7 @@ def cmd_list(args: argparse.Namespace, catalog: Catalog) -> int:
         print_json([_entry_json(e, catalog) for e in entries])
         return 0
     if not entries:
-        print(f"no saved scenarios in {store.directory}", file=sys.stderr)
+        print(visible(f"no saved scenarios in {store.directory}"), file=sys.stderr)
         return 0
     from llmcalc_tui.core.report import table
 
@@ -198,7 +198,7 @@ def cmd_list(args: argparse.Namespace, catalog: Catalog) -> int:
     print(table(["name", "model", "hardware", "saved", "problem"], rows))
     broken = sum(1 for e in entries if e.broken)
     if broken:
-        print(f"{broken} broken scenario file(s) in {store.directory}; fix or delete them", file=sys.stderr)
+        print(visible(f"{broken} broken scenario file(s) in {store.directory}; fix or delete them"), file=sys.stderr)
     return 0
 
 
@@ -223,11 +223,11 @@ def cmd_show(args: argparse.Namespace, catalog: Catalog) -> int:
         return 0
     from llmcalc_tui.core.report import estimate_table
 
-    print(f"{saved.name}  (saved {saved.saved_at.astimezone():%Y-%m-%d %H:%M}, {entry.path})")
+    print(visible(f"{saved.name}  (saved {saved.saved_at.astimezone():%Y-%m-%d %H:%M}, {entry.path})"))
     if saved.notes:
-        print(saved.notes)
+        print(visible(saved.notes, keep_newlines=True))
     print()
-    print(estimate_table(est))
+    print(visible(estimate_table(est), keep_newlines=True))
     return 0
 
 
@@ -248,7 +248,7 @@ def cmd_compare(args: argparse.Namespace, catalog: Catalog) -> int:
     items = _load_many(args.names, catalog)
     for name, _, est, error in items:
         if est is None:
-            print(f"llmcalc: warning: scenario {name!r} cannot be estimated: {error}", file=sys.stderr)
+            print(visible(f"llmcalc: warning: scenario {name!r} cannot be estimated: {error}"), file=sys.stderr)
     rows = compare_rows([est for _, _, est, _ in items])
     if args.json:
         print_json({
@@ -289,13 +289,13 @@ def cmd_export(args: argparse.Namespace, catalog: Catalog) -> int:
         sys.stdout.write(text)
         return 0
     target = Path(args.output).expanduser()
-    if target.is_dir():
-        return fail(f"cannot write {target}: it is a folder")
+    sys.stdout.flush()
     try:
-        atomic_write_bytes(target, text.encode("utf-8"))
+        how = write_output(args.output, text.encode("utf-8"))
     except OSError as exc:
-        return fail(f"cannot write {target}: {exc.strerror.lower() if exc.strerror else exc}")
-    print(f"wrote {len(items)} scenario(s) to {target}", file=sys.stderr)
+        return fail(f"cannot write {target}: {why(exc)}")
+    if how != "stdout":
+        print(visible(f"wrote {len(items)} scenario(s) to {target}"), file=sys.stderr)
     return 0
 
 
@@ -304,7 +304,7 @@ def cmd_rename(args: argparse.Namespace, catalog: Catalog) -> int:
     store = ScenarioStore()
     old = store.find(args.old)
     path = store.rename(args.old, args.new)
-    print(f"renamed {old.label!r} to {clean_name(args.new)!r}: {path}")
+    print(visible(f"renamed {old.label!r} to {clean_name(args.new)!r}: {path}"))
     return 0
 
 
@@ -313,12 +313,12 @@ def cmd_duplicate(args: argparse.Namespace, catalog: Catalog) -> int:
     store = ScenarioStore()
     source = store.load(args.name)
     path = store.duplicate(args.name, args.new)
-    print(f"copied {source.name!r} to {clean_name(args.new)!r}: {path}")
+    print(visible(f"copied {source.name!r} to {clean_name(args.new)!r}: {path}"))
     return 0
 
 
 def _confirm(question: str) -> bool:
-    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    print(visible(f"{question} [y/N] "), end="", file=sys.stderr, flush=True)
     try:
         answer = sys.stdin.readline()
     except (OSError, ValueError):
@@ -335,5 +335,5 @@ def cmd_delete(args: argparse.Namespace, catalog: Catalog) -> int:
         print("not deleted", file=sys.stderr)
         return 1
     store.delete(args.name)
-    print(f"deleted {entry.label!r} (recoverable from {store.backup_path(entry)})")
+    print(visible(f"deleted {entry.label!r} (recoverable from {store.backup_path(entry)})"))
     return 0

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from textual.color import Color, ColorParseError
+from textual.css.constants import VALID_STYLE_FLAGS
 from textual.theme import Theme
 
 from llmcalc_tui import paths
 from llmcalc_tui.resources import themes_dir
+from llmcalc_tui.safe_io import UnreadableFile, read_regular_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -49,7 +52,7 @@ def _check_color(value: str | None) -> str | None:
 class ThemeFile(BaseModel):
     """One theme file; colours are checked with Textual's parser."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
     """Name shown in the theme picker and used in config.toml."""
@@ -79,9 +82,21 @@ class ThemeFile(BaseModel):
     @field_validator("variables")
     @classmethod
     def _variables(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, colour in value.items():
-            if key in APP_VARIABLES:
-                _check_color(colour)
+        # Every value ends up in Textual's CSS: one it cannot read would stop the app when the theme is applied.
+        for key, setting in value.items():
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", key):
+                raise ValueError(f"{key!r} is not a CSS variable name (letters, digits, - and _)")
+            if key.endswith("-text-style"):
+                words = setting.split()
+                if not words or not set(words) <= VALID_STYLE_FLAGS or ("none" in words and len(words) > 1):
+                    raise ValueError(
+                        f"{key} = {setting!r} is not a text style (words among {', '.join(sorted(VALID_STYLE_FLAGS))})"
+                    )
+            else:
+                try:
+                    Color.parse(setting)
+                except ColorParseError:
+                    raise ValueError(f"{key} = {setting!r} is not a colour") from None
         return value
 
     def to_textual_theme(self) -> Theme:
@@ -101,7 +116,10 @@ class ThemeLoadResult:
 def load_theme_file(path: Path) -> Theme:
     """Read and validate one theme file; raises ValueError naming the file and field."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = read_regular_text(path)
+        data = tomllib.loads(text)
+    except UnreadableFile as exc:
+        raise ValueError(f"{path}: {exc.strerror}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -112,7 +130,21 @@ def load_theme_file(path: Path) -> Theme:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        raise ValueError(f"{path}: {loc}: {err['msg']}") from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        line = _line_of_key(text, [*reversed([str(x) for x in err["loc"]]), *re.findall(r"[\w-]+", message)])
+        where = f"{path}:{line}" if line else str(path)
+        raise ValueError(f"{where}: {loc}: {message}") from None
+
+
+def _line_of_key(text: str, keys: list[str]) -> int | None:
+    """Line of the first `key = ...` among `keys` (most precise first), to point at the bad setting."""
+    lines = text.splitlines()
+    for key in keys:
+        pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+        for number, line in enumerate(lines, 1):
+            if pattern.match(line):
+                return number
+    return None
 
 
 def load_themes(directories: list[Path] | None = None) -> ThemeLoadResult:

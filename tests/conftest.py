@@ -29,3 +29,30 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, 
         monkeypatch.setenv(name, str(path))
     monkeypatch.delenv("NO_COLOR", raising=False)
     return dirs
+
+
+@pytest.fixture
+def no_hang():
+    """Fail a test (instead of hanging the suite) when a blocking read does not return within 20 s.
+
+    SIGALRM interrupts even a read that blocks forever, such as opening a FIFO nobody writes to.
+    """
+    import signal
+
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    class Hung(BaseException):
+        """Not an OSError (TimeoutError is one): the code under test must not be able to swallow it."""
+
+    def expired(signum, frame):
+        raise Hung("blocked for 20 s: something read a FIFO or device")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, 20)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

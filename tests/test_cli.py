@@ -108,12 +108,23 @@ def test_zero_is_valid_where_it_makes_sense(capsys):
     (["estimate"], "required"),
     (["frobnicate"], "invalid choice"),
     (["estimate", "--model", "llama-3.1-8b", "--kv-cache", "q4_k_m"], "cannot hold a KV cache"),
+    (["estimate", "--model", "llama-3.1-8b", "--lifetime-years", "1e-300"], "at least 0.1"),
+    (["estimate", "--model", "llama-3.1-8b", "--utilisation", "1e-300"], "at least 0.01"),
+    (["estimate", "--model", "llama-3.1-8b", "--pue", "inf"], "must be a number"),
+    (["estimate", "--model", "llama-3.1-8b", "--electricity", "nan"], "must be a number"),
+    (["estimate", "--model", "llama\x1b[2J"], "not a catalog id"),
+    (["scenarios", "save", "plan\x1b[2J", "--model", "llama-3.1-8b"], "U+001B"),
+    (["scenarios", "save", "plan\u202eexe", "--model", "llama-3.1-8b"], "bidi"),
+    (["scenarios", "show", "[/]\x1b[31m"], "no scenario named"),
+    (["--theme", "[/]", "estimate", "--model", "llama-3.1-8b"], "only apply when opening the app"),
+    (["--scenario", "x", "fit", "--model", "llama-3.1-8b"], "only apply when opening the app"),
 ])
 def test_bad_input_is_one_line(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert needle in err
+    assert "\x1b" not in err and "\u202e" not in err  # made visible, never sent to the terminal
 
 
 def test_console_script_runs_without_traceback():

@@ -398,14 +398,16 @@ def test_unreadable_file(store: ScenarioStore, monkeypatch: pytest.MonkeyPatch) 
         except PermissionError:
             readable = False
         if readable:
-            real = Path.read_bytes
+            import llmcalc_tui.scenarios as scenarios_module
 
-            def deny(self: Path) -> bytes:
-                if self == path:
-                    raise PermissionError(13, "Permission denied", str(self))
-                return real(self)
+            real = scenarios_module.read_regular_bytes
 
-            monkeypatch.setattr(Path, "read_bytes", deny)
+            def deny(target: Path, *args: object) -> bytes:
+                if Path(target) == path:
+                    raise PermissionError(13, "Permission denied", str(target))
+                return real(target, *args)
+
+            monkeypatch.setattr(scenarios_module, "read_regular_bytes", deny)
         entries = store.list()
         assert len(entries) == 1 and entries[0].broken
         assert "cannot read: permission denied" in entries[0].problem

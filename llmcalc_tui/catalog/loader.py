@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from llmcalc_tui.safe_io import UnreadableFile, read_regular_bytes
 from llmcalc_tui.catalog.schema import (
     AcceptanceSpec,
     ApiModelSpec,
@@ -114,14 +115,24 @@ def toml_error_line(exc: Exception, text: str) -> int | None:
     return None
 
 
+def _field_named_in(message: str, item: object) -> str | None:
+    """For a check across fields (no location of its own): the first key of the entry its message names."""
+    if not isinstance(item, dict):
+        return None
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", message)
+    return next((word for word in words if word in item), None)
+
+
 def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogProblem]]:
     """Parse one catalog file into validated entries; problems name the path, line and field."""
     problems: list[CatalogProblem] = []
     entries: dict[str, list[BaseModel]] = {name: [] for name, _ in TABLES.values()}
     try:
-        raw = path.read_bytes()
+        raw = read_regular_bytes(path)
         text = raw.decode("utf-8")
         data = tomllib.loads(text)
+    except UnreadableFile as exc:
+        return entries, [CatalogProblem(path, None, "", str(exc.strerror))]
     except OSError as exc:
         return entries, [CatalogProblem(path, None, "", f"cannot read: {exc.strerror or exc}")]
     except UnicodeDecodeError:
@@ -144,15 +155,15 @@ def parse_file(path: Path) -> tuple[dict[str, list[BaseModel]], list[CatalogProb
                 entry = schema.model_validate(item)
             except ValidationError as exc:
                 for err in exc.errors():
-                    field_name = str(err["loc"][0]) if err["loc"] else None
-                    loc = ".".join(str(x) for x in err["loc"])
+                    field_name = str(err["loc"][0]) if err["loc"] else _field_named_in(err["msg"], item)
+                    loc = ".".join(str(x) for x in err["loc"]) or field_name or ""
                     ident = item.get("id", f"#{index + 1}") if isinstance(item, dict) else f"#{index + 1}"
                     problems.append(
                         CatalogProblem(
                             path,
                             _line_of(text, key, index, field_name),
                             f"{key} {ident}: {loc}" if loc else f"{key} {ident}",
-                            err["msg"],
+                            str(err["msg"]).removeprefix("Value error, "),
                         )
                     )
                 continue

@@ -8,13 +8,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from llmcalc_tui.text_safety import describe_char, forbidden_name_char
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 
 
 class Entry(BaseModel):
     """Fields every catalog entry carries: a stable id, a display name and where its facts come from."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(pattern=ID_PATTERN)
     """Stable lowercase slug used on the command line and in scenario files."""
@@ -26,6 +28,15 @@ class Entry(BaseModel):
     """Date the facts were checked."""
     notes: str = ""
     """Free text: caveats, unverified values."""
+
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, value: str) -> str:
+        # Names reach terminals and the app: an escape sequence or bidi override must not hide in one.
+        bad = forbidden_name_char(value)
+        if bad is not None:
+            raise ValueError(f"name must not contain control, bidi or zero-width characters; it holds {describe_char(bad)}")
+        return value
 
 
 AttentionKind = Literal["full", "sliding", "chunked", "mla", "dsa", "linear", "mamba2", "none"]
@@ -512,6 +523,17 @@ class HardwareSpec(Entry):
         if any(v <= 0 for v in value.values()):
             raise ValueError("peak throughput must be positive")
         return value
+
+    @model_validator(mode="after")
+    def _check_capacity(self) -> HardwareSpec:
+        usable = self.memory_gb * self.usable_memory_fraction
+        if self.reserved_gib >= usable:
+            # The message starts with the field so the loader can point at its line.
+            raise ValueError(
+                f"reserved_gib {self.reserved_gib:g} leaves no memory: it must be below memory_gb x"
+                f" usable_memory_fraction = {usable:g}"
+            )
+        return self
 
     @property
     def idle_watts(self) -> float:

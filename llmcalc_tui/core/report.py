@@ -16,14 +16,16 @@ from llmcalc_tui.core.units import (
     fmt_rate_band,
     fmt_sig,
 )
+from llmcalc_tui.text_safety import cell_width, pad, visible
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    """Columns padded to their display width (CJK counts double); cell text has its control characters made visible."""
+    cells = [[visible(str(c)) for c in headers]] + [[("" if c is None else visible(str(c))) for c in row] for row in rows]
+    widths = [max(cell_width(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for n, row in enumerate(cells):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        lines.append("  ".join(pad(c, w) for c, w in zip(row, widths)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -24,12 +24,17 @@ DeploymentChoice = Literal["auto", "local", "cloud", "api"]
 MAX_TOKENS = 100_000_000
 MAX_BATCH = fit.MAX_BATCH
 MAX_GPUS = fit.MAX_DEVICES
+MIN_UTILISATION = 0.01
+"""Lowest busy share: below 1% the hardware's price spread over so few hours is not a real plan."""
+MIN_LIFETIME_YEARS = 0.1
+"""Shortest depreciation (about five weeks); shorter ones turn the purchase price into absurd hourly amounts."""
+MAX_LIFETIME_YEARS = 50
 
 
 class Scenario(BaseModel):
     """Everything a user chooses; immutable, replaced whole on every edit."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     model: str = "llama-3.1-8b"
     """Open-model or API-model id (or alias)."""
@@ -53,8 +58,8 @@ class Scenario(BaseModel):
     """API model to compare the self-hosted setup against."""
     electricity_usd_per_kwh: float = Field(default=0.12, ge=0, le=100)
     pue: float = Field(default=1.0, ge=1, le=5)
-    utilisation: float = Field(default=0.5, gt=0, le=1)
-    lifetime_years: float = Field(default=4.0, gt=0, le=50)
+    utilisation: float = Field(default=0.5, ge=MIN_UTILISATION, le=1)
+    lifetime_years: float = Field(default=4.0, ge=MIN_LIFETIME_YEARS, le=MAX_LIFETIME_YEARS)
     cloud_usd_per_hour: float | None = Field(default=None, ge=0, le=1e6)
     """Per-GPU rental price; None uses the catalog's."""
     cached_input_fraction: float = Field(default=0.0, ge=0, le=1)

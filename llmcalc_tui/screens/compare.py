@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, SelectionList
@@ -25,6 +26,7 @@ from llmcalc_tui.export import ExportItem, compare_rows
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError
 from llmcalc_tui.screens.export import ExportScreen
 from llmcalc_tui.widgets.key_bar import KeyBar
+from llmcalc_tui.text_safety import visible
 from llmcalc_tui.widgets.text_block import text_style
 
 MAX_COMPARED = 4
@@ -138,7 +140,7 @@ class CompareScreen(Screen[None]):
         open_name = self.candidates[CURRENT].saved_name
         for entry in entries:
             if entry.broken or entry.saved is None:
-                self.broken.append(f"{entry.location}: {entry.problem}")
+                self.broken.append(visible(f"{entry.location}: {entry.problem}"))
                 continue
             if open_name is not None and entry.saved.name == open_name:
                 continue  # the open scenario, unedited: already listed first
@@ -147,7 +149,7 @@ class CompareScreen(Screen[None]):
         selection_list = self.query_one(SelectionList)
         first_saved = [key for key in self.candidates if key != CURRENT][:MAX_COMPARED - 1]
         for key, candidate in self.candidates.items():
-            selection_list.add_option(Selection(candidate.label, key, key == CURRENT or key in first_saved))
+            selection_list.add_option(Selection(Content(candidate.label), key, key == CURRENT or key in first_saved))
         selection_list.focus()
         selection_list.highlighted = 0
         self.selected = tuple(selection_list.selected)
@@ -184,7 +186,7 @@ class CompareScreen(Screen[None]):
             return
         table.add_column("", key="label", width=22)
         for n, candidate in enumerate(chosen):
-            table.add_column(candidate.label[:24], key=f"c{n}", width=max(14, min(24, len(candidate.label))))
+            table.add_column(Text(candidate.label[:24]), key=f"c{n}", width=max(14, min(24, len(candidate.label))))
         best_style = text_style(self, "compare--best")
         label_style = text_style(self, "compare--label")
         for row in compare_rows([c.estimate for c in chosen]):

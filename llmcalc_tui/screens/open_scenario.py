@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from llmcalc_tui.text_safety import visible
 from llmcalc_tui.scenarios import ScenarioEntry, ScenarioStore, ScenarioStoreError
 from llmcalc_tui.screens.confirm import ConfirmScreen
 from llmcalc_tui.screens.save_scenario import NameChoice, SaveScenarioScreen
@@ -97,10 +98,10 @@ class OpenScenarioScreen(ModalScreen[str | None]):
         options = []
         for entry in shown:
             if entry.broken:
-                prompt = Text.assemble(("⚠ ", "bold red"), (entry.label, "bold"),
-                                       (f"  {entry.location}: {entry.problem}", "red"))
+                prompt = Text.assemble(("⚠ ", "bold red"), (visible(entry.label), "bold"),
+                                       (visible(f"  {entry.location}: {entry.problem}"), "red"))
             else:
-                prompt = Text.assemble((entry.label, "bold"), ("  " + entry_summary(entry), "dim"))
+                prompt = Text.assemble((visible(entry.label), "bold"), (visible("  " + entry_summary(entry)), "dim"))
             prompt.no_wrap = True
             prompt.overflow = "ellipsis"
             options.append(Option(prompt, id=entry.slug))
@@ -126,10 +127,10 @@ class OpenScenarioScreen(ModalScreen[str | None]):
             return
         detail.set_class(entry.broken, "-broken")
         if entry.broken:
-            detail.update(f"Cannot open {entry.location}: {entry.problem}. Fix the file or delete it (d).")
+            detail.update(visible(f"Cannot open {entry.location}: {entry.problem}. Fix the file or delete it (d)."))
         else:
             notes = entry.saved.notes if entry.saved else ""
-            detail.update(f"{entry.path}" + (f" · {notes}" if notes else ""))
+            detail.update(visible(f"{entry.path}" + (f" · {notes}" if notes else "")))
 
     @on(Input.Changed, "#open-filter")
     def _filter_changed(self, event: Input.Changed) -> None:

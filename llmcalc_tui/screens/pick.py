@@ -57,7 +57,7 @@ class PickScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text, id="pick-title")
+            yield Label(self.title_text, id="pick-title", markup=False)
             yield Input(self.initial_text, placeholder="type to filter", id="pick-filter", compact=True,
                         select_on_focus=False)
             yield OptionList(id="pick-list")

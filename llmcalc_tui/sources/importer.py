@@ -15,7 +15,7 @@ from llmcalc_tui import paths
 from llmcalc_tui.catalog.loader import tomllib
 from llmcalc_tui.catalog.model_toml import model_to_toml
 from llmcalc_tui.catalog.schema import Catalog, ModelSpec
-from llmcalc_tui.scenarios import atomic_write_bytes
+from llmcalc_tui.safe_io import atomic_write
 from llmcalc_tui.sources import SourceError
 from llmcalc_tui.sources.ref import parse_source
 
@@ -81,5 +81,5 @@ def import_model(
         raise SourceError(f"cannot save {chosen!r}: the catalog would reject it ({exc})") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     replaced = path.exists()
-    atomic_write_bytes(path, payload)
+    atomic_write(path, payload)
     return Imported(spec, path, replaced)

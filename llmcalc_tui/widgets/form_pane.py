@@ -10,6 +10,7 @@ from textual import on
 from textual.app import ComposeResult
 from rich.text import Text
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select
@@ -59,6 +60,11 @@ def select_options(field: str, catalog: Catalog) -> list[tuple[str, str]]:
     raise KeyError(field)
 
 
+def literal_options(options: list[tuple[str, str]]) -> list[tuple[Text, str]]:
+    """Select options whose labels show as typed: engine names and unknown ids come from user files."""
+    return [(Text(label), value) for label, value in options]
+
+
 SELECT_FIELDS = {"weights", "kv_cache", "engine", "deployment"}
 PICK_FIELDS = {"model", "hardware", "api_model"}
 
@@ -94,7 +100,7 @@ class FieldRow(Horizontal):
         self.control.set_class(invalid, "-invalid")
         label = FIELD_SPECS[self.field].label
         self.label.show(f"✗ {label}" if invalid else label)
-        self.control.tooltip = f"✗ {message}" if invalid else FIELD_SPECS[self.field].help
+        self.control.tooltip = Content(f"✗ {message}") if invalid else FIELD_SPECS[self.field].help  # literal: holds typed text
 
 
 class FormPane(Vertical):
@@ -181,7 +187,7 @@ class FormPane(Vertical):
         if field in SELECT_FIELDS:
             options = select_options(field, self.catalog)
             select: Select[str] = Select(
-                options, value=_select_value(field, value, options), allow_blank=False, compact=True, id=control_id
+                literal_options(options), value=_select_value(field, value, options), allow_blank=False, compact=True, id=control_id
             )
             select.tooltip = spec.help
             return select
@@ -235,7 +241,7 @@ class FormPane(Vertical):
                 options = select_options(field, self.catalog)
                 wanted = _select_value(field, value, options)
                 if wanted not in {v for _, v in options}:
-                    control.set_options([*options, (f"{wanted} (unknown)", wanted)])
+                    control.set_options(literal_options([*options, (f"{wanted} (unknown)", wanted)]))
                 if control.value != wanted:
                     control.value = wanted
             elif isinstance(control, Input) and control.value != value:

@@ -176,10 +176,11 @@ def test_a_published_mean_length_becomes_a_per_token_rate() -> None:
 @pytest.mark.parametrize(
     ("fields", "message", "line"),
     [
-        ("acceptance = 0.6\ntokens_per_step = 2.0\ndraft_tokens = 4", "exactly one", 1),
+        # The loader points at the line of the field a cross-field check names.
+        ("acceptance = 0.6\ntokens_per_step = 2.0\ndraft_tokens = 4", "exactly one", 5),
         ("", "exactly one", 1),
-        ("tokens_per_step = 2.0", "needs the draft_tokens", 1),
-        ("tokens_per_step = 6.0\ndraft_tokens = 4", "cannot exceed", 1),
+        ("tokens_per_step = 2.0", "needs the draft_tokens", 5),
+        ("tokens_per_step = 6.0\ndraft_tokens = 4", "cannot exceed", 5),
         ("acceptance = 1.5", "less than or equal to 1", 5),
     ],
 )

@@ -89,7 +89,7 @@ def test_unwritable_catalog_dir_is_one_line(capsys, monkeypatch):
     def refuse(path, data, backup=None):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(importer, "atomic_write_bytes", refuse)
+    monkeypatch.setattr(importer, "atomic_write", refuse)
     code, out, err = run(capsys, "models", "import", str(DATA / "smollm2-135m"))
     assert code == 2 and out == ""
     assert "cannot write the user catalog: Permission denied" in err
