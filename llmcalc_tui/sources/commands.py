@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.sources import SourceError
@@ -59,31 +58,9 @@ def handler_for(args: argparse.Namespace) -> Handler | None:
     return None
 
 
-def user_catalog_dirs() -> list[Path]:
-    """The folders the app reads user catalogs from: the data dir's catalogs/ and config.toml's catalog_dirs."""
-    from llmcalc_tui import paths
-    from llmcalc_tui.config import load_settings
-
-    return [paths.user_catalogs_dir(), *load_settings().settings.catalog_dirs]
-
-
-def with_user_catalogs(catalog: Catalog) -> Catalog:
-    """The built-in catalog plus user entries (imported models among them); broken user files are skipped."""
-    from llmcalc_tui.catalog.loader import load_dirs
-
-    dirs = [d for d in user_catalog_dirs() if d.is_dir() and any(d.glob("*.toml"))]
-    if not dirs:
-        return catalog
-    extra = load_dirs(dirs, strict_first=False).catalog
-    return catalog.model_copy(update={
-        name: {**getattr(catalog, name), **getattr(extra, name)}
-        for name in ("models", "api_models", "hardware", "formats", "engines", "aliases")
-    })
-
-
 def prepare(args: argparse.Namespace, catalog: Catalog) -> Catalog:
-    """Resolve the model and hardware a command names into the catalog; sets args.model to what to store."""
-    catalog = with_user_catalogs(catalog)
+    """Resolve the model and hardware a command names into the catalog (which already holds the user's
+    catalogs, imported models among them); sets args.model to what to store."""
     given = [(flag, value) for flag, value in (
         ("--model", getattr(args, "model", None)),
         ("--model-config", getattr(args, "model_config", None)),
