@@ -18,6 +18,7 @@ from pathlib import Path
 from llmcalc_tui.catalog.hf_config import model_from_hf_config
 from llmcalc_tui.catalog.model_toml import model_to_toml
 from llmcalc_tui.catalog.schema import ModelSpec
+from llmcalc_tui.core import architecture as arch
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = ROOT / "tests" / "data" / "configs"
@@ -59,9 +60,46 @@ def model_for(entry: dict, defaults: dict, configs: Path = CONFIGS) -> ModelSpec
     if entry.get("published"):
         active = f", {entry['published_active']} active" if entry.get("published_active") else ""
         notes.append(f"model card: {entry['published']} total{active}")
+    if entry.get("published_params"):
+        parts = ", ".join(["language model", *(PUBLISHED_PARTS[p] for p in entry["published_counts"])])
+        source = entry["published_source"].replace("{repo}", entry["hf_repo"])
+        notes.append(f"published: {entry['published_params']:,} parameters stored ({parts}; {source})")
+    if entry.get("copy_note"):
+        notes.append(f"config copy: {entry['copy_note']}")
+    if entry.get("published_note"):
+        notes.append(entry["published_note"])
     return model.model_copy(update={
         "license": entry.get("license", ""), "release": entry.get("release", ""), "notes": "; ".join(notes),
+        "published_params": entry.get("published_params"),
+        "published_active_params": entry.get("published_active_params"),
     })
+
+
+# What a published checkpoint total holds beyond the language model (SOURCES.toml published_counts).
+PUBLISHED_PARTS = {
+    "vision": "vision tower",
+    "mtp": "multi-token-prediction layers",
+    "mtp_embeddings": "the MTP layers' own embedding and output head",
+    "mtp_undeclared": "one multi-token-prediction layer config.json does not declare",
+    "lm_head": "the tied output head stored again",
+}
+
+
+def published_comparable(model: ModelSpec, counts: list[str]) -> int:
+    """The derived count of what a published checkpoint total holds: the language model plus the listed parts."""
+    parts = arch.param_breakdown(model)
+    total = parts.total
+    if "vision" in counts:
+        total += model.vision_params
+    if "mtp" in counts:
+        total += parts.mtp
+    if "mtp_embeddings" in counts:
+        total += 2 * model.mtp_layers * model.vocab_size * model.hidden_size
+    if "mtp_undeclared" in counts:
+        total += arch.mtp_params(model.model_copy(update={"mtp_layers": 1}))
+    if "lm_head" in counts:
+        total += model.vocab_size * model.hidden_size
+    return total
 
 
 def catalog_text(configs: Path = CONFIGS) -> str:

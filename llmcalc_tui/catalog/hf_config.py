@@ -361,6 +361,40 @@ def _llama4(cfg: Config, out: dict) -> list[dict]:
     return per_layer
 
 
+def _same_per_layer(cfg: Config, key: str, n: int, default: Any = _MISSING) -> int:
+    """A field given either as one integer or as one integer per layer (Hunyuan); differing values refused."""
+    value = _get(cfg, key, default)
+    if isinstance(value, list):
+        if len(value) != n or len(set(map(str, value))) != 1:
+            raise UnsupportedConfig(key, f"config.json {key!r} differs between layers, which llmcalc does not size yet")
+        value = value[0]
+    return _int({key: value, "model_type": cfg.get("model_type")}, key)
+
+
+def _hunyuan(cfg: Config, out: dict) -> list[dict]:
+    """Hunyuan-A13B (HunYuanMoEV1): GQA with per-head QK-norm, every layer a routed MoE plus a shared MLP
+    (use_mixed_mlp_moe) of intermediate_size x num_shared_expert; per-layer lists must agree."""
+    n = _int(cfg, "num_hidden_layers")
+    for flag in ("use_cla", "use_mla", "mlp_bias"):
+        if cfg.get(flag):
+            raise UnsupportedConfig(flag, f"config.json sets {flag} (Hunyuan), which llmcalc does not size yet")
+    if _int(cfg, "moe_layer_num_skipped", 0):
+        raise UnsupportedConfig("moe_layer_num_skipped", "Hunyuan dense first layers are not sized yet")
+    head_dim = cfg.get("attention_head_dim") or cfg.get("head_dim")
+    base = _softmax(cfg, head_dim=head_dim, attention_bias="qkvo" if cfg.get("attention_bias") else "none",
+                    qk_norm=bool(cfg.get("use_qk_norm")))
+    width = _int(cfg, "intermediate_size")
+    if _int(cfg, "num_experts", 1) <= 1:
+        return [{**base, **_dense(width)} for _ in range(n)]
+    out["num_experts"] = _int(cfg, "num_experts")
+    out["experts_per_token"] = _same_per_layer(cfg, "moe_topk", n)
+    out["expert_intermediate_size"] = _same_per_layer(cfg, "moe_intermediate_size", n, width)
+    if cfg.get("use_mixed_mlp_moe"):
+        out["num_shared_experts"] = 1
+        out["shared_expert_intermediate_size"] = width * _same_per_layer(cfg, "num_shared_expert", n)
+    return [{**base, **MOE} for _ in range(n)]
+
+
 def _gemma4(cfg: Config, out: dict) -> list[dict]:
     """Gemma 4 text: sliding layers and global layers with their own head_dim and KV heads (K reused as V),
     a dense MLP beside a routed MoE in every layer when enable_moe_block is set."""
@@ -415,6 +449,8 @@ FAMILIES: dict[str, tuple[str, Callable[[Config, dict], list[dict]]]] = {
     "gemma3_text": ("gemma-3", _gemma),
     "llama4_text": ("llama-4", _llama4),
     "gemma4_text": ("gemma-4", _gemma4),
+    "hunyuan": ("hunyuan", _hunyuan),
+    "hunyuan_v1_moe": ("hunyuan", _hunyuan),
 }
 
 # Multimodal wrappers whose language model sits in text_config.

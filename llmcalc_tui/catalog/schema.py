@@ -247,7 +247,9 @@ class ModelSpec(Entry):
     checkpoint_note: str = ""
 
     published_params: int | None = Field(default=None, gt=0)
-    """Exact published nn.Parameter count the derived total is checked against."""
+    """Exact published nn.Parameter count the derived total is checked against. Generated entries
+    (models_2025.toml) carry the checkpoint's stored total; their notes say what it holds beyond the language
+    model (vision tower, multi-token-prediction layers), which the derived total leaves out."""
     published_active_params: int | None = Field(default=None, gt=0)
 
     def __hash__(self) -> int:

@@ -63,7 +63,7 @@ def test_generated_catalog_matches_the_configs() -> None:
 
 
 REQUIRED_2025 = [
-    "qwen3-next-80b-a3b", "deepseek-v3.1", "qwen3.5-27b", "qwen3.5-35b-a3b", "deepseek-v3.2", "kimi-k2", "glm-5", "minimax-m2.5", "mimo-v2-flash",
+    "hunyuan-a13b", "qwen3-next-80b-a3b", "deepseek-v3.1", "qwen3.5-27b", "qwen3.5-35b-a3b", "deepseek-v3.2", "kimi-k2", "glm-5", "minimax-m2.5", "mimo-v2-flash",
     "gemma-4-26b-a4b", "medgemma-27b", "nemotron-h-56b", "nemotron-3-nano-30b-a3b", "smollm3-3b",
 ]
 
@@ -91,6 +91,71 @@ def test_total_agrees_with_the_model_card(entry: dict) -> None:
     value, half_unit = _headline(entry["published"])
     total = arch.param_breakdown(convert(entry["id"])).total
     assert abs(total - value) <= max(half_unit, 0.005 * value)
+
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_models_catalog", ROOT / "benchmarks" / "make_models_catalog.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+PUBLISHED = [e for e in SOURCES["config"] if e.get("published_params")]
+
+
+@pytest.mark.parametrize("entry", PUBLISHED, ids=lambda e: e["id"])
+def test_checkpoint_total_agrees_with_the_exact_published_count(entry: dict) -> None:
+    # The published figure counts every tensor the checkpoint stores; published_counts says which parts beyond the
+    # language model it holds (vision tower, MTP layers, ...). The derived count of those parts is within 0.1 %.
+    generator = _generator()
+    model = generator.model_for(entry, SOURCES["defaults"])
+    assert model.published_params == entry["published_params"]
+    derived = generator.published_comparable(model, entry["published_counts"])
+    assert abs(derived - entry["published_params"]) <= 0.001 * entry["published_params"]
+
+
+# The residuals left, published minus derived, each explained in the entry's published_note; every other
+# published total is reproduced to the parameter.
+RESIDUALS = {
+    # F32 128x128 block scales stored beside the FP8 weights: the Hub splits DeepSeek-V3's 41,555,600 F32 values
+    # into these and 59 x 256 router correction biases (counted in the derived total).
+    "deepseek-v3.1": 41_555_600 - 59 * 256,
+    # MiniMax-M2.5 FP8 block scales per layer: 256 experts x 3 x (3072/128 x 1536/128) + q 48x24 + k, v 8x24 + o 24x48
+    "minimax-m2.5": 62 * (256 * 3 * 24 * 12 + 48 * 24 + 2 * 8 * 24 + 24 * 48),
+    "kimi-k2": 3_416,
+    "gemma-4-26b-a4b": 30 + 2_304,  # one scalar per layer, and vision-tower tensors not modelled
+    "nemotron-3-nano-30b-a3b": -2_944,
+}
+
+
+@pytest.mark.parametrize("entry", PUBLISHED, ids=lambda e: e["id"])
+def test_published_totals_reproduced_to_the_parameter_or_explained(entry: dict) -> None:
+    generator = _generator()
+    model = generator.model_for(entry, SOURCES["defaults"])
+    residual = entry["published_params"] - generator.published_comparable(model, entry["published_counts"])
+    assert residual == RESIDUALS.get(entry["id"], 0)
+    if residual:
+        assert entry.get("published_note")  # the entry's notes say why
+
+
+def test_qwen3_next_checkpoint_holds_one_undeclared_mtp_layer() -> None:
+    # Published 81,324,862,720 - derived 79,674,391,296 = 1,650,471,424: one full-attention MoE layer
+    # (H=2048: q gated 2*16*256*H + k, v 2*2*256*H + o 16*256*H = 27,262,976 + QK-norm 512; 512 experts x 3*H*512
+    # = 1,610,612,736; shared expert 3*H*512 + gate H = 3,147,776; router 512*H = 1,048,576; 2 norms 4,096)
+    # plus the MTP projection 2H*H = 8,388,608 and 3 norms 6,144 = 1,650,471,424.
+    m = convert("qwen3-next-80b-a3b")
+    assert m.mtp_layers == 0  # config.json declares none: not guessed
+    assert 81_324_862_720 - arch.param_breakdown(m).total == 1_650_471_424
+    assert 27_262_976 + 512 + 1_610_612_736 + 3_147_776 + 1_048_576 + 4_096 + 8_388_608 + 6_144 == 1_650_471_424
+
+
+def test_every_2025_entry_has_an_exact_published_count_or_is_known_without() -> None:
+    # No exact published total was found for these (model-card headlines only); any new entry needs one.
+    without = {"kimi-k2.5", "mimo-v2-flash", "gemma-4-31b-it-nvfp4", "nemotron-h-56b", "hunyuan-a13b"}
+    catalog = {e["id"] for e in SOURCES["config"] if e.get("catalog")}
+    assert {e["id"] for e in PUBLISHED if e.get("catalog")} == catalog - without
 
 
 # ------------------------------------------------------------------------- flat catalog entries reproduced
@@ -345,6 +410,42 @@ def test_smollm3_nope_layers_parsed_without_effect_on_memory() -> None:
 
 
 # --------------------------------------------------------------------------- quantized checkpoints, bytes
+
+
+
+def test_hunyuan_a13b_shared_mlp_beside_64_experts() -> None:
+    m = convert("hunyuan-a13b")
+    assert m.family == "hunyuan" and m.tied_embeddings and m.native_dtype == "bf16"
+    assert [(lt.attention, lt.mlp, lt.count, lt.head_dim, lt.qk_norm) for lt in m.layers] == [
+        ("full", "moe", 32, 128, True)]
+    # H=4096, V=128167 tied, 32 layers. Attention 2*H*H + 2*H*8*128 = 41,943,040; experts 64 x 3*H*3072 =
+    # 2,415,919,104; shared MLP (intermediate_size 3072 x 1) 3*H*3072 = 37,748,736; router 64*H = 262,144;
+    # norms 2*H + QK-norm 2*128 = 8,448. Per layer 2,495,881,472; x 32 + V*H 524,972,032 + final norm 4,096
+    # = 80,393,183,232 (card: 80B).
+    p = arch.param_breakdown(m)
+    assert p.total == 80_393_183_232
+    # Active: 8 of 64 experts: 80,393,183,232 - 32 x 56 x 37,748,736 = 12,747,448,320 (card: 13B)
+    assert p.active == 80_393_183_232 - 32 * 56 * 37_748_736 == 12_747_448_320
+    # KV: 32 layers x 8 KV heads x 128 x (K+V) x 2 B = 131,072 B/token; no fixed state.
+    assert arch.kv_bytes_per_token(m, BF16) == 131_072
+    assert arch.recurrent_state_bytes(m) == 0
+    assert arch.kv_cache_bytes(m, 32_768, BF16) == 131_072 * 32_768
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"use_cla": True}, "use_cla"),
+        ({"moe_topk": [8] * 31 + [4]}, "moe_topk"),
+        ({"moe_intermediate_size": [3072] * 16}, "moe_intermediate_size"),
+        ({"moe_layer_num_skipped": 1}, "moe_layer_num_skipped"),
+    ],
+)
+def test_hunyuan_shapes_not_sized_are_refused(change: dict, field: str) -> None:
+    # Cross-layer KV sharing (CLA) and per-layer expert shapes that differ would change the sizes: refused.
+    with pytest.raises(UnsupportedConfig) as err:
+        model_from_hf_config({**config("hunyuan-a13b"), **change}, model_id="x", source="test config", as_of=AS_OF)
+    assert err.value.field == field
 
 
 def test_fp8_checkpoint_and_modules_kept_at_16_bits() -> None:
