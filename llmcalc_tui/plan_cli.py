@@ -98,15 +98,18 @@ def plan_table(result) -> str:
             return f"{_ms(low)}/{_ms(high)}"
 
         lines.append(table(
-            ["hardware", "tp", "replicas", "GPUs", "ok", "util", f"TTFT p50/p{tail}", f"TPOT p50/p{tail}",
-             "$/mo rented", "$/mo owned"],
-            [[o.hardware, o.tp, o.replicas, o.total_gpus, "yes" if o.meets_slo else "no", f"{o.utilisation:.0%}",
+            ["hardware", "tp/pp/ep", "replicas", "GPUs", "nodes", "ok", "util", f"TTFT p50/p{tail}",
+             f"TPOT p50/p{tail}", "$/mo rented", "$/mo owned"],
+            [[o.hardware, f"{o.tp}/{o.pp}/{o.ep}", o.replicas, o.total_gpus, o.nodes,
+              ("yes*" if o.impractical else "yes") if o.meets_slo else "no", f"{o.utilisation:.0%}",
               pair(o.ttft_p50_ms, o.ttft_p99_ms if tail == 99 else o.ttft_ms),
               pair(o.tpot_p50_ms, o.tpot_p99_ms if tail == 99 else o.tpot_ms),
               _usd(o.usd_per_month_cloud), _usd(o.usd_per_month_owned)]
              for o in result.options],
         ))
         lines.append("latencies in ms; util = each replica's share of the traffic over its saturated throughput")
+        if any(o.impractical for o in result.options):
+            lines.append("yes* = meets the targets only by spreading the traffic over replicas that are almost idle")
         best = result.options[0]
         if best.launch:
             lines += ["", f"launch ({best.hardware}, tp {best.tp}, each of {best.replicas} replica(s)):",

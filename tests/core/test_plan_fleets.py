@@ -1,0 +1,78 @@
+"""Plan across nodes: multi-node layouts, their communication costs by hand, the owned cost, impractical options."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcalc_tui.catalog.loader import load_builtin
+from llmcalc_tui.core.collectives import (
+    SCALE_OUT_LATENCY_S, all_to_all_seconds, kv_transfer_seconds, link_for, pipeline_handoff_seconds,
+)
+from llmcalc_tui.core.plan import PlanRequest, plan
+from llmcalc_tui.core.scenario import Scenario
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_builtin()
+
+
+@pytest.fixture(scope="module")
+def deepseek_plan(catalog):
+    return plan(PlanRequest(model="deepseek-v3", weights="fp8", rps=2.0, input_tokens=1000, output_tokens=200,
+                            hardware=("h100-sxm", "l40s"), requests_per_probe=300, bisection_steps=5), catalog)
+
+
+def test_a_model_beyond_one_node_gets_multi_node_layouts(deepseek_plan):
+    h100 = [o for o in deepseek_plan.options if o.hardware == "h100-sxm"]
+    layouts = {(o.tp, o.pp, o.ep) for o in h100}
+    assert layouts == {(8, 2, 1), (8, 1, 16)}  # 671B in fp8 needs two 8 x H100 nodes
+    for o in h100:
+        assert o.gpus_per_replica == 16 and o.nodes == 2 * o.replicas and o.total_gpus == 16 * o.replicas
+        assert o.link.startswith("InfiniBand NDR")
+        assert "--tensor-parallel-size 8 --pipeline-parallel-size 2" in o.launch["command"]
+    assert any("expert parallel" in note for o in h100 if o.ep > 1 for note in o.launch["notes"])
+    # L40S servers have no node network in the catalog: no multi-node layout, and a note says why.
+    assert not [o for o in deepseek_plan.options if o.hardware == "l40s"]
+    assert any(a.startswith("l40s:") and "scale_out_gb_s" in a for a in deepseek_plan.assumptions)
+
+
+def test_links_follow_the_domain(catalog):
+    h100, gb200, l40s = catalog.hardware["h100-sxm"], catalog.hardware["gb200"], catalog.hardware["l40s"]
+    assert link_for(h100, 8).gb_s == 450 and link_for(h100, 16).gb_s == 50
+    assert link_for(gb200, 64).gb_s == 900  # one NVL72 rack is one NVLink domain
+    assert link_for(l40s, 4).gb_s == 31.5 and link_for(l40s, 16) is None
+
+
+def test_comm_costs_by_hand(catalog):
+    model = catalog.models["deepseek-v3"]  # hidden 7168, 8 experts per token, 58 MoE layers
+    link = link_for(catalog.hardware["h100-sxm"], 16)  # 50 GB/s per GPU, 5 us
+    # 16 tokens, 15/16 of them to other GPUs: 16 x 8 x 7168 x 2 B x 15/16 = 1,720,320 B each way.
+    per_transfer = 1_720_320 / 50e9 + 5e-6
+    assert all_to_all_seconds(model, 16, 16, link) == pytest.approx(58 * 2 * per_transfer)
+    assert all_to_all_seconds(model, 16, 1, link) == 0.0
+    # Two stages: one boundary, 16 x 7168 x 2 B.
+    assert pipeline_handoff_seconds(model, 16, 2, link) == pytest.approx(229_376 / 50e9 + SCALE_OUT_LATENCY_S)
+    assert pipeline_handoff_seconds(model, 16, 1, link) == 0.0
+    assert kv_transfer_seconds(1e9, link) == pytest.approx(0.02 + 5e-6)
+
+
+def test_owned_cost_is_the_core_formula_at_the_busy_share(catalog, deepseek_plan):
+    s = Scenario()
+    for o in deepseek_plan.options:
+        hw = catalog.hardware[o.hardware]
+        u = o.utilisation
+        watts = u * hw.power_w + (1 - u) * hw.idle_watts
+        per_gpu_month = hw.price_usd / (12 * s.lifetime_years) + watts / 1000 * s.pue * s.electricity_usd_per_kwh * 730
+        assert o.usd_per_month_owned == pytest.approx(o.total_gpus * per_gpu_month, rel=1e-3)
+
+
+def test_absurd_replica_counts_are_flagged_and_sorted_after_practical_ones(catalog):
+    result = plan(PlanRequest(model="llama-3.1-70b", rps=20.0, input_tokens=1000, output_tokens=200,
+                              ttft_slo_ms=500, tpot_slo_ms=50, hardware=("a100-80gb-sxm", "l40s"),
+                              requests_per_probe=400, bisection_steps=6), catalog)
+    flagged = [o for o in result.options if o.impractical]
+    assert flagged and all(o.meets_slo and o.utilisation < 0.05 for o in flagged)
+    order = [(not o.meets_slo, o.impractical) for o in result.options]
+    assert order == sorted(order)
+    assert all(o.to_json()["impractical"] == o.impractical for o in result.options)
