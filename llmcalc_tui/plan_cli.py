@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--engine", type=identifier("--engine"), help="serving engine (default: vLLM where it runs)")
     p.add_argument("--weights", type=identifier("--weights"), help="weight format (default: native dtype)")
     p.add_argument("--kv-cache", type=identifier("--kv-cache"), help="KV-cache format (default fp16)")
+    p.add_argument("--hybrid-local-share", type=float_in("--hybrid-local-share", 0, 1),
+                   help="share of the traffic served locally in the hybrid, 0-1 (default: the cheapest split)")
     p.add_argument("--json", action="store_true")
     return {"plan": cmd_plan}
 
@@ -59,6 +61,7 @@ def cmd_plan(args: argparse.Namespace, catalog: Catalog) -> int:
         prompt_lengths=prompts, output_lengths=outputs,
         ttft_slo_ms=args.ttft_slo_ms, tpot_slo_ms=args.tpot_slo_ms, percentile=args.percentile,
         hardware=tuple(args.hardware or ()), engine=args.engine, weights=args.weights, kv_cache=args.kv_cache,
+        hybrid_local_share=args.hybrid_local_share,
     ), catalog)
     if args.json:
         print_json(result.to_json())
@@ -71,6 +74,10 @@ def _ms(x: float | None) -> str:
     if x is None:
         return "-"
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def _rps(x: float | None) -> str:
+    return "never" if x is None else f"{x:,.3g} req/s"
 
 
 def _usd(x: float | None) -> str:
@@ -115,12 +122,20 @@ def plan_table(result) -> str:
             lines += ["", f"launch ({best.hardware}, tp {best.tp}, each of {best.replicas} replica(s)):",
                       best.launch["command"]]
     if result.api_alternatives:
-        lines += ["", "API alternatives for the same traffic:"]
+        lines += ["", "API alternatives for the same traffic (break-even: the rate above which one replica of the "
+                  "first option costs less):"]
         lines.append(table(
-            ["model", "provider", "$/month", "TTFT ms"],
-            [[a.model + (" (same model)" if a.same_model else ""), a.provider, _usd(a.usd_per_month), _ms(a.ttft_ms)]
+            ["model", "provider", "$/month", "TTFT ms", "break-even rented", "owned"],
+            [[a.model + (" (same model)" if a.same_model else ""), a.provider, _usd(a.usd_per_month), _ms(a.ttft_ms),
+              _rps(a.break_even_rps), _rps(a.break_even_rps_owned)]
              for a in result.api_alternatives[:8]],
         ))
+    if result.hybrid is not None:
+        h = result.hybrid
+        lines += ["", f"hybrid: {h.local_share:.0%} on {h.local_replicas} x {h.hardware} replica(s) "
+                  f"({h.local_gpus} GPUs, {'rented' if h.basis == 'cloud' else 'owned'}), the rest on {h.api_model}: "
+                  f"{_usd(h.usd_per_month)}/month ({_usd(h.usd_per_month_local)} local + {_usd(h.usd_per_month_api)} "
+                  f"API); TTFT local {_ms(h.ttft_ms_local)} ms, API {_ms(h.ttft_ms_api)} ms"]
     lines += ["", *[f"- {a}" for a in result.assumptions]]
     return "\n".join(lines)
 

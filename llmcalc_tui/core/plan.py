@@ -21,7 +21,7 @@ TP_CHOICES = (1, 2, 4, 8)
 MAX_PIPELINE_STAGES = 16
 """Most nodes (pipeline stages, or expert-parallel groups) one replica is allowed to span."""
 MIN_PRACTICAL_UTILISATION = 0.05
-"""An option whose replicas meet the targets only while each serves under 5 % of what it could is flagged:
+"""An option of several replicas that meet the targets only while each serves under 5 % of what it could is flagged:
 the targets are met by spreading the traffic over absurdly many replicas, not by the layout."""
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 
@@ -42,6 +42,8 @@ class PlanRequest:
     prompt_lengths: tuple[int, ...] = ()
     """Prompt lengths to draw from (a file of real traffic); empty: every prompt has input_tokens."""
     output_lengths: tuple[int, ...] = ()
+    hybrid_local_share: float | None = None
+    """Share of the traffic served locally in the hybrid (None: the cheapest split)."""
     requests_per_probe: int = 1000
     bisection_steps: int = 7
     seed: int = 0
@@ -116,14 +118,24 @@ class ApiAlternative:
     ttft_ms: float | None
     same_model: bool
     """The endpoint serves the planned open model itself."""
+    usd_per_request: float = 0.0
+    break_even_rps: float | None = None
+    """Rate above which one replica of the best option (rented) costs less than this API."""
+    break_even_rps_owned: float | None = None
 
     def to_json(self) -> dict:
+        def num(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
         return {
             "model": self.model,
             "provider": self.provider,
             "usd_per_month": round(self.usd_per_month, 2),
             "ttft_ms": self.ttft_ms,
             "same_model": self.same_model,
+            "usd_per_request": round(self.usd_per_request, 8),
+            "break_even_rps": num(self.break_even_rps),
+            "break_even_rps_owned": num(self.break_even_rps_owned),
         }
 
 
@@ -134,6 +146,13 @@ class Plan:
     options: tuple[PlanOption, ...]
     api_alternatives: tuple[ApiAlternative, ...]
     assumptions: tuple[str, ...]
+    hybrid: object | None = None
+    """Part of the traffic on the best option, the rest on the cheapest API (core/hybrid.Hybrid)."""
+
+    @property
+    def best(self) -> PlanOption | None:
+        """The first option that meets the targets and is practical."""
+        return next((o for o in self.options if o.meets_slo and not o.impractical), None)
 
     def to_json(self) -> dict:
         r = self.request
@@ -147,6 +166,7 @@ class Plan:
             "percentile": r.percentile,
             "options": [o.to_json() for o in self.options],
             "api_alternatives": [a.to_json() for a in self.api_alternatives],
+            "hybrid": None if self.hybrid is None else self.hybrid.to_json(),
             "assumptions": list(self.assumptions),
         }
 
@@ -213,7 +233,29 @@ def plan(req: PlanRequest, catalog: Catalog) -> Plan:
         "marked impractical and listed after the others that meet them",
         *notes,
     )
-    return Plan(req, model_id, tuple(options), _api_alternatives(req, model_id, catalog), assumptions)
+    return _with_api_economics(req, Plan(req, model_id, tuple(options), _api_alternatives(req, model_id, catalog),
+                                         assumptions))
+
+
+def _with_api_economics(req: PlanRequest, result: Plan) -> Plan:
+    """Break-even rates against the best option, and the hybrid split with the cheapest API."""
+    from llmcalc_tui.core.hybrid import break_even_rps, hybrid
+
+    best = result.best
+    if best is None:
+        return result
+    apis = tuple(replace(
+        a,
+        break_even_rps=break_even_rps(best, a.usd_per_request, SECONDS_PER_MONTH, "cloud"),
+        break_even_rps_owned=break_even_rps(best, a.usd_per_request, SECONDS_PER_MONTH, "owned"),
+    ) for a in result.api_alternatives)
+    same = [a for a in apis if a.same_model] or list(apis)
+    mix = None
+    if same:
+        api = min(same, key=lambda a: a.usd_per_request)
+        basis = "cloud" if best.usd_per_month_cloud is not None else "owned"
+        mix = hybrid(best, api, req.rps, SECONDS_PER_MONTH, req.hybrid_local_share, basis)
+    return replace(result, api_alternatives=apis, hybrid=mix)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,7 +425,7 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
                                f"expert parallel over {layout.ep} GPUs: run {layout.groups} data-parallel groups of "
                                f"tensor parallel {layout.tp} with the engine's expert-parallel switch (vLLM "
                                "--enable-expert-parallel) instead of pipeline stages"]
-        impractical = meets and utilisation < MIN_PRACTICAL_UTILISATION
+        impractical = meets and replicas > 1 and utilisation < MIN_PRACTICAL_UTILISATION
         options.append(PlanOption(
             hardware=hw_id,
             engine=engine,
@@ -430,6 +472,7 @@ def _api_alternatives(req: PlanRequest, model_id: str, catalog: Catalog) -> tupl
             usd_per_month=per_request * req.rps * SECONDS_PER_MONTH,
             ttft_ms=api.ttft_ms,
             same_model=api.open_model == model_id,
+            usd_per_request=per_request,
         ))
     rows.sort(key=lambda a: (not a.same_model, a.usd_per_month))
     return tuple(rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from llmcalc_tui.catalog.loader import load_builtin
@@ -72,7 +74,35 @@ def test_absurd_replica_counts_are_flagged_and_sorted_after_practical_ones(catal
                               ttft_slo_ms=500, tpot_slo_ms=50, hardware=("a100-80gb-sxm", "l40s"),
                               requests_per_probe=400, bisection_steps=6), catalog)
     flagged = [o for o in result.options if o.impractical]
-    assert flagged and all(o.meets_slo and o.utilisation < 0.05 for o in flagged)
+    assert flagged and all(o.meets_slo and o.replicas > 1 and o.utilisation < 0.05 for o in flagged)
     order = [(not o.meets_slo, o.impractical) for o in result.options]
     assert order == sorted(order)
     assert all(o.to_json()["impractical"] == o.impractical for o in result.options)
+
+
+def test_break_even_and_hybrid_by_hand(catalog):
+    from llmcalc_tui.core.plan import SECONDS_PER_MONTH
+
+    result = plan(PlanRequest(model="llama-3.1-70b", rps=2.0, input_tokens=1000, output_tokens=200,
+                              hardware=("h100-sxm",), requests_per_probe=300, bisection_steps=5), catalog)
+    best = result.best
+    per_replica = best.usd_per_month_cloud / best.replicas
+    for api in result.api_alternatives:
+        rate = per_replica / (api.usd_per_request * SECONDS_PER_MONTH)
+        expected = rate if rate <= best.rps_per_replica_max else None
+        assert api.break_even_rps == (None if expected is None else pytest.approx(expected))
+        if api.break_even_rps is not None:  # at that rate both bills are equal
+            assert api.usd_per_request * api.break_even_rps * SECONDS_PER_MONTH == pytest.approx(per_replica)
+    h = result.hybrid
+    cheapest = min((a for a in result.api_alternatives if a.same_model), key=lambda a: a.usd_per_request)
+    assert h.api_model == cheapest.model
+    expected_local = h.local_replicas * per_replica
+    assert h.usd_per_month_local == pytest.approx(expected_local)
+    assert h.usd_per_month_api == pytest.approx(cheapest.usd_per_request * (1 - h.local_share) * 2.0 * SECONDS_PER_MONTH)
+    # The chosen split is the cheapest of the tenths: all-local and all-API cost no less.
+    assert h.usd_per_month <= min(best.usd_per_month_cloud, cheapest.usd_per_month) + 0.01
+    half = plan(PlanRequest(model="llama-3.1-70b", rps=2.0, input_tokens=1000, output_tokens=200,
+                            hardware=("h100-sxm",), requests_per_probe=300, bisection_steps=5,
+                            hybrid_local_share=0.5), catalog).hybrid
+    assert half.local_share == 0.5
+    assert half.local_replicas == math.ceil(1.0 / best.rps_per_replica_max - 1e-9)
