@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--kv-cache", type=identifier("--kv-cache"), help="KV-cache format (default fp16)")
     p.add_argument("--hybrid-local-share", type=float_in("--hybrid-local-share", 0, 1),
                    help="share of the traffic served locally in the hybrid, 0-1 (default: the cheapest split)")
+    p.add_argument("--disaggregated", action="store_true",
+                   help="also size separate prefill and decode pools, with the KV transfer between them")
     p.add_argument("--json", action="store_true")
     return {"plan": cmd_plan}
 
@@ -61,7 +63,7 @@ def cmd_plan(args: argparse.Namespace, catalog: Catalog) -> int:
         prompt_lengths=prompts, output_lengths=outputs,
         ttft_slo_ms=args.ttft_slo_ms, tpot_slo_ms=args.tpot_slo_ms, percentile=args.percentile,
         hardware=tuple(args.hardware or ()), engine=args.engine, weights=args.weights, kv_cache=args.kv_cache,
-        hybrid_local_share=args.hybrid_local_share,
+        hybrid_local_share=args.hybrid_local_share, disaggregated=args.disaggregated,
     ), catalog)
     if args.json:
         print_json(result.to_json())
@@ -129,6 +131,16 @@ def plan_table(result) -> str:
             [[a.model + (" (same model)" if a.same_model else ""), a.provider, _usd(a.usd_per_month), _ms(a.ttft_ms),
               _rps(a.break_even_rps), _rps(a.break_even_rps_owned)]
              for a in result.api_alternatives[:8]],
+        ))
+    if result.disaggregated:
+        lines += ["", "disaggregated prefill and decode, next to the first aggregated option of the same hardware:"]
+        lines.append(table(
+            ["hardware", "tp/pp/ep", "prefill", "decode", "GPUs", "aggr.", "ok", "KV ms", f"TTFT p{p}", f"TPOT p{p}",
+             "$/mo rented", "aggr. rented"],
+            [[d.hardware, f"{d.tp}/{d.pp}/{d.ep}", f"{d.prefill.replicas} x {d.prefill.gpus_per_replica}",
+              f"{d.decode.replicas} x {d.decode.gpus_per_replica}", d.total_gpus, d.aggregated_total_gpus,
+              "yes" if d.meets_slo else "no", _ms(d.kv_transfer_ms), _ms(d.ttft_ms), _ms(d.tpot_ms),
+              _usd(d.usd_per_month_cloud), _usd(d.aggregated_usd_per_month_cloud)] for d in result.disaggregated],
         ))
     if result.hybrid is not None:
         h = result.hybrid

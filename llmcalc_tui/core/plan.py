@@ -43,6 +43,8 @@ class PlanRequest:
     """Prompt lengths to draw from (a file of real traffic); empty: every prompt has input_tokens."""
     output_lengths: tuple[int, ...] = ()
     hybrid_local_share: float | None = None
+    disaggregated: bool = False
+    """Also size separate prefill and decode pools per hardware (core/disaggregated.py)."""
     """Share of the traffic served locally in the hybrid (None: the cheapest split)."""
     requests_per_probe: int = 1000
     bisection_steps: int = 7
@@ -148,6 +150,8 @@ class Plan:
     assumptions: tuple[str, ...]
     hybrid: object | None = None
     """Part of the traffic on the best option, the rest on the cheapest API (core/hybrid.Hybrid)."""
+    disaggregated: tuple = ()
+    """Per hardware, prefill and decode pools for the same traffic (core/disaggregated.Disaggregated)."""
 
     @property
     def best(self) -> PlanOption | None:
@@ -167,6 +171,7 @@ class Plan:
             "options": [o.to_json() for o in self.options],
             "api_alternatives": [a.to_json() for a in self.api_alternatives],
             "hybrid": None if self.hybrid is None else self.hybrid.to_json(),
+            "disaggregated": [d.to_json() for d in self.disaggregated],
             "assumptions": list(self.assumptions),
         }
 
@@ -204,9 +209,12 @@ def plan(req: PlanRequest, catalog: Catalog) -> Plan:
     )
     options: list[PlanOption] = []
     notes: list[str] = []
+    split_pools = []
     for hw_id in hardware:
-        for option in _hardware_options(req, model_id, hw_id, targets, catalog, notes):
-            options.append(option)
+        found, pools = _hardware_options(req, model_id, hw_id, targets, catalog, notes)
+        options += found
+        if pools is not None:
+            split_pools.append(pools)
     # Impractical options (the targets met only by spreading the traffic thinly) come after every
     # practical one that meets the targets, before those that miss.
     options.sort(key=lambda o: (
@@ -233,8 +241,16 @@ def plan(req: PlanRequest, catalog: Catalog) -> Plan:
         "marked impractical and listed after the others that meet them",
         *notes,
     )
-    return _with_api_economics(req, Plan(req, model_id, tuple(options), _api_alternatives(req, model_id, catalog),
-                                         assumptions))
+    if req.disaggregated:
+        assumptions = (*assumptions,
+                       "disaggregated: prefill and decode pools of the first option's layout on each hardware; the "
+                       "prefill pool simulated with prompts that stop at their first token (TTFT target less the KV "
+                       "transfer), the decode pool with prompts whose KV cache arrives by transfer (TPOT target); "
+                       "the transfer is the prompt's KV cache over the link between two replicas, each GPU sending "
+                       "its shard")
+    result = Plan(req, model_id, tuple(options), _api_alternatives(req, model_id, catalog), assumptions,
+                  disaggregated=tuple(split_pools))
+    return _with_api_economics(req, result)
 
 
 def _with_api_economics(req: PlanRequest, result: Plan) -> Plan:
@@ -342,7 +358,7 @@ def layouts_for(model: ModelSpec, hw: HardwareSpec, fits) -> tuple[list[Layout],
 
 
 def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, catalog: Catalog,
-                      notes: list[str]) -> list[PlanOption]:
+                      notes: list[str]) -> tuple[list[PlanOption], object | None]:
     from llmcalc_tui.core.estimate import estimate
     from llmcalc_tui.core.simulate import Lengths, Workload, goodput, serving_setup_for, simulate, step_cost_for
 
@@ -373,6 +389,7 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
     layouts, layout_notes = layouts_for(model, hw, fits)
     notes.extend(layout_notes)
     options = []
+    built = []
     for layout in layouts:
         base = scenario_for(layout)
         link = link_for(hw, layout.gpus)
@@ -453,7 +470,46 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
             link=None if layout.groups == 1 or link is None else link.name,
             impractical=impractical,
         ))
-    return options
+        built.append((options[-1], layout, base, setup, workload))
+    pools = None
+    if req.disaggregated and built:
+        pools = _split_pools(req, hw, model, built, targets, catalog, notes)
+    return options, pools
+
+
+def _split_pools(req: PlanRequest, hw: HardwareSpec, model: ModelSpec, built, targets, catalog: Catalog,
+                 notes: list[str]):
+    """Prefill and decode pools in the layout of this hardware's first option."""
+    from llmcalc_tui.core import architecture as arch
+    from llmcalc_tui.core.disaggregated import size_pools
+    from llmcalc_tui.core.estimate import estimate
+    from llmcalc_tui.core.fit import kv_bytes_per_value
+    from llmcalc_tui.core.scenario import MIN_UTILISATION, resolve
+
+    option, layout, base, setup, workload = min(
+        built, key=lambda b: (not b[0].meets_slo, b[0].impractical, b[0].total_gpus))
+    link = link_for(hw, 2 * layout.gpus)
+    if link is None:
+        notes.append(f"{hw.id}: no disaggregated layout: a prefill and a decode replica span more than one node "
+                     "and the catalog gives no node-to-node network (scale_out_gb_s)")
+        return None
+    r = resolve(base, catalog)
+    assert r.kv is not None and r.engine is not None
+    kv_bytes = arch.kv_cache_bytes(model, req.input_tokens, kv_bytes_per_value(r.kv), r.engine.kv_frees_windowed_layers,
+                                   layout.tp)
+    cloud = None
+    if hw.cloud_usd_per_hour:
+        cloud = estimate(base.model_copy(update={"deployment": "cloud"}), catalog, explain=False).cost.per_hour / layout.gpus
+    owned = None
+    if hw.price_usd:
+        def owned(busy: float) -> float:
+            scenario = base.model_copy(update={"deployment": "local", "utilisation": max(MIN_UTILISATION, busy)})
+            return estimate(scenario, catalog, explain=False).cost.per_hour / layout.gpus
+    return size_pools(
+        hardware=hw.id, layout=layout, base_setup=setup, link=link, kv_bytes=kv_bytes, workload=workload,
+        targets=targets, rps=req.rps, bisection_steps=req.bisection_steps, usd_per_gpu_hour_cloud=cloud,
+        usd_per_gpu_hour_owned=owned, hours_per_month=HOURS_PER_MONTH, aggregated=option,
+    )
 
 
 def _api_alternatives(req: PlanRequest, model_id: str, catalog: Catalog) -> tuple[ApiAlternative, ...]:

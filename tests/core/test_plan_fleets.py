@@ -106,3 +106,27 @@ def test_break_even_and_hybrid_by_hand(catalog):
                             hybrid_local_share=0.5), catalog).hybrid
     assert half.local_share == 0.5
     assert half.local_replicas == math.ceil(1.0 / best.rps_per_replica_max - 1e-9)
+
+
+def test_disaggregated_pools_sit_next_to_the_aggregated_layout(catalog):
+    from llmcalc_tui.core import architecture as arch
+
+    result = plan(PlanRequest(model="llama-3.1-70b", rps=20.0, input_tokens=4000, output_tokens=300,
+                              ttft_slo_ms=1000, tpot_slo_ms=40, hardware=("h100-sxm",), requests_per_probe=300,
+                              bisection_steps=5, disaggregated=True), catalog)
+    [d] = result.disaggregated
+    aggregated = result.options[0]
+    assert (d.hardware, d.tp, d.pp, d.ep) == (aggregated.hardware, aggregated.tp, aggregated.pp, aggregated.ep)
+    assert d.aggregated_total_gpus == aggregated.total_gpus
+    # The prompt's KV cache (fp16, 80 layers x 8 KV heads x 128 x 2 x 2 B per token), each of the 8 GPUs
+    # sending its shard over the node-to-node network (a prefill and a decode replica span two nodes).
+    model = catalog.models["llama-3.1-70b"]
+    assert d.kv_bytes_per_request == arch.kv_cache_bytes(model, 4000, 2.0, True, 8) == 4000 * 80 * 8 * 128 * 2 * 2
+    assert d.kv_transfer_ms == pytest.approx((d.kv_bytes_per_request / 8 / 50e9 + SCALE_OUT_LATENCY_S) * 1e3)
+    assert d.total_gpus == d.prefill.gpus + d.decode.gpus == 8 * (d.prefill.replicas + d.decode.replicas)
+    hw = catalog.hardware["h100-sxm"]
+    assert d.usd_per_month_cloud == pytest.approx(d.total_gpus * hw.cloud_usd_per_hour * 730)
+    assert d.meets_slo and d.ttft_ms <= 1000 and d.tpot_ms <= 40
+    assert d.ttft_p50_ms >= d.kv_transfer_ms
+    data = result.to_json()["disaggregated"][0]
+    assert data["prefill"]["total_gpus"] == d.prefill.gpus and data["kv_transfer_ms"] == round(d.kv_transfer_ms, 3)
