@@ -38,6 +38,8 @@ async def test_plan_screen_plans_the_scenario_and_follows_its_fields():
         assert screen.result.request.model == app.screen.scenario.model
         assert str(table.get_row_at(0)[0]) == first.hardware
         low_gpus = min(o.total_gpus for o in screen.result.options if o.meets_slo)
+        status = label_text(screen, "#plan-status")
+        assert "disaggregated on" in status and "hybrid:" in status
         # More traffic, typed in: the plan follows after the debounce, and needs no fewer GPUs.
         rps = screen.query_one("#plan-rps", Input)
         rps.value = "200"

@@ -565,7 +565,13 @@ class MainScreen(Screen[None]):
         if self.state is None or self.state.scenario.model not in self.catalog.models:
             self.notify("Plan sizes self-hosted open models: pick one first.", severity="warning")
             return
-        self.app.push_screen(PlanScreen(self.catalog, self.state.scenario))
+        from llmcalc_tui.core.plan import DEFAULT_HARDWARE
+
+        hardware = tuple(h for h in DEFAULT_HARDWARE if h in self.catalog.hardware)
+        own = self.state.scenario.hardware
+        if own in self.catalog.hardware and own not in hardware:
+            hardware = (own, *hardware)  # the scenario's own hardware is planned too
+        self.app.push_screen(PlanScreen(self.catalog, self.state.scenario, hardware))
 
     def action_open_plots(self) -> None:
         """Plot the current scenario's curves."""

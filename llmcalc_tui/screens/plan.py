@@ -77,7 +77,7 @@ class PlanScreen(Screen[None]):
     PlanScreen #plan-fields Input { width: 9; border: none; height: 1; padding: 0; margin: 0 2 0 0; }
     PlanScreen #plan-fields Input.-invalid { color: $error; }
     PlanScreen #plan-table { height: 1fr; }
-    PlanScreen #plan-status { color: $text-muted; padding: 0 1; width: 1fr; height: auto; max-height: 6; }
+    PlanScreen #plan-status { color: $text-muted; padding: 0 1; width: 1fr; height: auto; max-height: 7; }
     """
 
     def __init__(self, catalog: Catalog, scenario: Scenario, hardware: tuple[str, ...] = ()) -> None:
@@ -147,7 +147,7 @@ class PlanScreen(Screen[None]):
                 model=s.model, rps=values["rps"], input_tokens=s.input_tokens, output_tokens=s.output_tokens,
                 ttft_slo_ms=values["ttft"], tpot_slo_ms=values["tpot"], percentile=values["percentile"],
                 hardware=self.hardware, weights=s.weights, kv_cache=s.kv_cache,
-                requests_per_probe=PROBE_REQUESTS, bisection_steps=6,
+                requests_per_probe=PROBE_REQUESTS, bisection_steps=6, disaggregated=True,
             ), self.catalog)
         except ScenarioError as exc:
             self.app.call_from_thread(self._failed, revision, f"{exc.field}: {exc.message}")
@@ -186,6 +186,15 @@ class PlanScreen(Screen[None]):
             a = same[0]
             even = "never" if a.break_even_rps is None else f"{a.break_even_rps:,.3g} req/s"
             lines.append(visible(f"API {a.model}: {usd(a.usd_per_month)}/month; self-hosting is cheaper above {even}"))
+        if result.options and result.disaggregated:
+            first = result.options[0]
+            d = next((d for d in result.disaggregated if d.hardware == first.hardware), None)
+            if d is not None:
+                lines.append(visible(
+                    f"disaggregated on {d.hardware}: {d.prefill.replicas} x {d.prefill.gpus_per_replica} prefill + "
+                    f"{d.decode.replicas} x {d.decode.gpus_per_replica} decode = {d.total_gpus} GPUs "
+                    f"(aggregated {d.aggregated_total_gpus}), KV transfer {ms(d.kv_transfer_ms)} ms, "
+                    f"{'meets' if d.meets_slo else 'misses'} the targets"))
         if result.hybrid is not None:
             h = result.hybrid
             lines.append(visible(f"hybrid: {h.local_share:.0%} local on {h.local_replicas} x {h.hardware}, rest on "

@@ -130,3 +130,45 @@ def test_disaggregated_pools_sit_next_to_the_aggregated_layout(catalog):
     assert d.ttft_p50_ms >= d.kv_transfer_ms
     data = result.to_json()["disaggregated"][0]
     assert data["prefill"]["total_gpus"] == d.prefill.gpus and data["kv_transfer_ms"] == round(d.kv_transfer_ms, 3)
+
+
+def test_every_node_network_has_a_source_and_a_name(catalog):
+    with_network = [hw for hw in catalog.hardware.values() if hw.scale_out_gb_s is not None]
+    assert {"h100-sxm", "h200", "b200", "gb200"} <= {hw.id for hw in with_network}
+    for hw in with_network:
+        assert hw.scale_out and hw.scale_out_source, hw.id
+    assert catalog.hardware["gb200"].scale_up_gpus == 72 and catalog.hardware["h100-sxm"].scale_up_gpus == 8
+    assert catalog.hardware["h100-nvl"].scale_up_gpus == 2 and catalog.hardware["l40s"].scale_up_gpus == 1
+
+
+def test_a_user_catalog_describes_its_own_cluster(tmp_path):
+    from llmcalc_tui.catalog.loader import load_catalog
+
+    (tmp_path / "cluster.toml").write_text('''
+[[hardware]]
+id = "our-l4-nodes"
+name = "Our L4 servers (4 per node, 100 GbE each)"
+kind = "datacenter"
+vendor = "NVIDIA"
+memory_gb = 24
+bandwidth_gb_s = 300
+tflops = { fp32 = 30.3, bf16 = 121, fp16 = 121, fp8 = 242 }
+power_w = 72
+host_link_gb_s = 31.5
+max_devices = 4
+scale_out = "100 GbE RoCE per GPU"
+scale_out_gb_s = 12.5
+scale_out_source = "our rack sheet"
+cloud_usd_per_hour = 1.0
+source = "datasheet"
+as_of = 2026-11-27
+''', encoding="utf-8")
+    loaded = load_catalog([tmp_path])
+    assert not loaded.problems
+    catalog = loaded.catalog
+    link = link_for(catalog.hardware["our-l4-nodes"], 8)
+    assert link.gb_s == 12.5 and link.name == "100 GbE RoCE per GPU"
+    result = plan(PlanRequest(model="llama-3.1-70b", rps=1.0, input_tokens=1000, output_tokens=100,
+                              hardware=("our-l4-nodes",), requests_per_probe=200, bisection_steps=4), catalog)
+    # 131 GiB of bf16 weights do not fit one node of 4 x 24 GB: pipeline stages over several nodes.
+    assert result.options and all(o.pp >= 2 and o.link == "100 GbE RoCE per GPU" for o in result.options)
