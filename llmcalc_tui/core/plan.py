@@ -434,14 +434,12 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
         launch = None
         if engine in ENGINE_TARGET:
             try:
-                launch = launch_for(base.model_copy(update={"batch": setup.max_seqs}), catalog).to_json()
+                # Expert-parallel groups each run their share of the replica's sequences.
+                groups = layout.groups if layout.ep > 1 else 1
+                launch = launch_for(base.model_copy(update={"batch": -(-setup.max_seqs // groups)}), catalog,
+                                    expert_groups=groups).to_json()
             except ScenarioError:
                 launch = None
-        if launch is not None and layout.ep > 1:
-            launch["notes"] = [*launch.get("notes", []),
-                               f"expert parallel over {layout.ep} GPUs: run {layout.groups} data-parallel groups of "
-                               f"tensor parallel {layout.tp} with the engine's expert-parallel switch (vLLM "
-                               "--enable-expert-parallel) instead of pipeline stages"]
         impractical = meets and replicas > 1 and utilisation < MIN_PRACTICAL_UTILISATION
         options.append(PlanOption(
             hardware=hw_id,

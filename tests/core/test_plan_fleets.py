@@ -32,8 +32,11 @@ def test_a_model_beyond_one_node_gets_multi_node_layouts(deepseek_plan):
     for o in h100:
         assert o.gpus_per_replica == 16 and o.nodes == 2 * o.replicas and o.total_gpus == 16 * o.replicas
         assert o.link.startswith("InfiniBand NDR")
-        assert "--tensor-parallel-size 8 --pipeline-parallel-size 2" in o.launch["command"]
-    assert any("expert parallel" in note for o in h100 if o.ep > 1 for note in o.launch["notes"])
+        if o.ep == 1:
+            assert "--tensor-parallel-size 8 --pipeline-parallel-size 2 " in o.launch["command"]
+        else:
+            assert ("--tensor-parallel-size 8 --pipeline-parallel-size 1 --data-parallel-size 2 "
+                    "--enable-expert-parallel ") in o.launch["command"]
     # L40S servers have no node network in the catalog: no multi-node layout, and a note says why.
     assert not [o for o in deepseek_plan.options if o.hardware == "l40s"]
     assert any(a.startswith("l40s:") and "scale_out_gb_s" in a for a in deepseek_plan.assumptions)
