@@ -132,3 +132,13 @@ def test_plots_screen_memory_wide(snap_compare):
         await pilot.pause()
 
     assert snap_compare(app_with(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_plan_screen_narrow(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("ctrl+l")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app_with(), terminal_size=NARROW, run_before=run_before)

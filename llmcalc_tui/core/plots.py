@@ -70,15 +70,17 @@ def batch_sweep(scenario: Scenario, catalog: Catalog) -> tuple[Chart, Chart]:
     if at_max is None or not at_max.fits or at_max.max_batch < 1:
         note = "the setup does not fit: no speed to plot"
         return (Chart(**{**_fields(throughput), "note": note}), Chart(**{**_fields(tpot), "note": note}))
-    xs, tok, ms = [], [], []
+    xs, out, decode, ms = [], [], [], []
     for b in _doublings(1, at_max.max_batch):
         est = _estimate(scenario.model_copy(update={"batch": b}), catalog)
         if est is None or not est.fits or est.timing.tpot_ms is None:
             continue
         xs.append(float(b))
-        tok.append(est.timing.decode_tok_s_total or 0.0)
+        out.append(est.timing.output_tok_s_total or 0.0)
+        decode.append(est.timing.decode_tok_s_total or 0.0)
         ms.append(est.timing.tpot_ms)
-    throughput = Chart(**{**_fields(throughput), "series": [Series("decode tok/s", xs, tok)], "log_x": True})
+    series = [Series("output tok/s (with prefill)", xs, out), Series("decode tok/s", xs, decode)]
+    throughput = Chart(**{**_fields(throughput), "series": series, "log_x": True})
     tpot = Chart(**{**_fields(tpot), "series": [Series("TPOT", xs, ms)], "log_x": True})
     return throughput, tpot
 
