@@ -354,6 +354,7 @@ def layouts_for(model: ModelSpec, hw: HardwareSpec, fits) -> tuple[list[Layout],
             if model.moe_layers > 0 and model.experts_per_token > 0:
                 found.append(Layout(tp, pp=1, ep=layout.gpus, groups=groups))
             return found, notes
+    notes.append(f"{hw.id}: the model does not fit on {MAX_PIPELINE_STAGES} nodes of {hw.max_devices} GPUs")
     return [], notes
 
 
