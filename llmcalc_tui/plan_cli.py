@@ -121,8 +121,9 @@ def plan_table(result) -> str:
             lines.append("yes* = meets the targets only by spreading the traffic over replicas that are almost idle")
         best = result.options[0]
         if best.launch:
-            lines += ["", f"launch ({best.hardware}, tp {best.tp}, each of {best.replicas} replica(s)):",
-                      best.launch["command"]]
+            lines += ["", f"launch ({best.hardware}, tp/pp/ep {best.tp}/{best.pp}/{best.ep}, each of {best.replicas} "
+                      f"replica(s){', over ' + str(best.nodes // best.replicas) + ' nodes each' if best.link else ''}):",
+                      best.launch["command"], *[f"# {note}" for note in best.launch.get("notes", [])]]
     if result.api_alternatives:
         lines += ["", "API alternatives for the same traffic (break-even: the rate above which one replica of the "
                   "first option costs less):"]
