@@ -122,7 +122,7 @@ def plan_table(result) -> str:
         best = result.options[0]
         if best.launch:
             lines += ["", f"launch ({best.hardware}, tp/pp/ep {best.tp}/{best.pp}/{best.ep}, each of {best.replicas} "
-                      f"replica(s){', over ' + str(best.nodes // best.replicas) + ' nodes each' if best.link else ''}):",
+                      f"replica(s){f', over {best.nodes // best.replicas} nodes each' if best.link else ''}):",
                       best.launch["command"], *[f"# {note}" for note in best.launch.get("notes", [])]]
     if result.api_alternatives:
         lines += ["", "API alternatives for the same traffic (break-even: the rate above which one replica of the "

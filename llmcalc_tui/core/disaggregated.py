@@ -131,7 +131,9 @@ def size_pools(*, hardware: str, layout, base_setup, link: Link, kv_bytes: float
 
     prefill = Pool(p_rep, layout.gpus, p_max, p_util)
     decode = Pool(d_rep, layout.gpus, d_max, d_util)
-    cloud = None if usd_per_gpu_hour_cloud is None else (prefill.gpus + decode.gpus) * usd_per_gpu_hour_cloud * hours_per_month
+    cloud = None
+    if usd_per_gpu_hour_cloud is not None:
+        cloud = (prefill.gpus + decode.gpus) * usd_per_gpu_hour_cloud * hours_per_month
     owned = None
     if usd_per_gpu_hour_owned is not None:
         owned = (prefill.gpus * usd_per_gpu_hour_owned(p_util) + decode.gpus * usd_per_gpu_hour_owned(d_util)) \

@@ -498,7 +498,8 @@ def _split_pools(req: PlanRequest, hw: HardwareSpec, model: ModelSpec, built, ta
                                    layout.tp)
     cloud = None
     if hw.cloud_usd_per_hour:
-        cloud = estimate(base.model_copy(update={"deployment": "cloud"}), catalog, explain=False).cost.per_hour / layout.gpus
+        rented = estimate(base.model_copy(update={"deployment": "cloud"}), catalog, explain=False)
+        cloud = rented.cost.per_hour / layout.gpus
     owned = None
     if hw.price_usd:
         def owned(busy: float) -> float:

@@ -101,7 +101,8 @@ def test_break_even_and_hybrid_by_hand(catalog):
     assert h.api_model == cheapest.model
     expected_local = h.local_replicas * per_replica
     assert h.usd_per_month_local == pytest.approx(expected_local)
-    assert h.usd_per_month_api == pytest.approx(cheapest.usd_per_request * (1 - h.local_share) * 2.0 * SECONDS_PER_MONTH)
+    api_share = cheapest.usd_per_request * (1 - h.local_share) * 2.0 * SECONDS_PER_MONTH
+    assert h.usd_per_month_api == pytest.approx(api_share)
     # The chosen split is the cheapest of the tenths: all-local and all-API cost no less.
     assert h.usd_per_month <= min(best.usd_per_month_cloud, cheapest.usd_per_month) + 0.01
     half = plan(PlanRequest(model="llama-3.1-70b", rps=2.0, input_tokens=1000, output_tokens=200,
