@@ -15,9 +15,14 @@ def new_app():
     return make_app(theme="llmcalc-dark", remember_ui_state=False)
 
 
-async def wait_for_workers(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+async def wait_for_workers(pilot, ready=lambda screen: True) -> None:
+    """Wait for the screen's worker; it may start only after the key press that opened the screen returned."""
+    for _ in range(200):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if ready(pilot.app.screen):
+            return
+    raise AssertionError("the worker never delivered")
 
 
 def label_text(screen, selector: str) -> str:
@@ -31,7 +36,7 @@ async def test_plan_screen_plans_the_scenario_and_follows_its_fields():
         await pilot.press("ctrl+l")
         screen = app.screen
         assert isinstance(screen, PlanScreen)
-        await wait_for_workers(pilot)
+        await wait_for_workers(pilot, lambda screen: screen.result is not None)
         table = screen.query_one(DataTable)
         assert table.row_count > 0
         first = screen.result.options[0]
@@ -44,7 +49,7 @@ async def test_plan_screen_plans_the_scenario_and_follows_its_fields():
         rps = screen.query_one("#plan-rps", Input)
         rps.value = "200"
         await pilot.pause(0.4)
-        await wait_for_workers(pilot)
+        await wait_for_workers(pilot, lambda screen: screen.result.request.rps == 200)
         assert screen.result.request.rps == 200
         assert min(o.total_gpus for o in screen.result.options if o.meets_slo) >= low_gpus
         # A bad field is marked, and the last plan stays.
@@ -72,7 +77,7 @@ async def test_plots_screen_draws_every_plot_at_80x24():
         await pilot.press("ctrl+g")
         screen = app.screen
         assert isinstance(screen, PlotsScreen)
-        await wait_for_workers(pilot)
+        await wait_for_workers(pilot, lambda screen: screen.charts is not None)
         assert screen.charts is not None and set(screen.charts) == set(ORDER)
         plot = screen.query_one(PlotextPlot)
         assert plot.size.height >= 15 and plot.size.width == 80

@@ -112,11 +112,21 @@ def test_terminal_too_small(snap_compare):
     assert snap_compare(app_with(), terminal_size=(58, 18))
 
 
+async def settle(pilot, ready) -> None:
+    """Wait until the pushed screen's worker has delivered (the worker may start after the key press returns)."""
+    for _ in range(200):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if ready(pilot.app.screen):
+            return
+    raise AssertionError("the screen's worker never delivered")
+
+
 def test_plots_screen_roofline_narrow(snap_compare):
     async def run_before(pilot) -> None:
         await pilot.pause()
         await pilot.press("ctrl+g")
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot, lambda screen: getattr(screen, "charts", None) is not None)
         await pilot.press("5")
         await pilot.pause()
 
@@ -127,7 +137,7 @@ def test_plots_screen_memory_wide(snap_compare):
     async def run_before(pilot) -> None:
         await seventy_b(pilot)
         await pilot.press("ctrl+g")
-        await pilot.app.workers.wait_for_complete()
+        await settle(pilot, lambda screen: getattr(screen, "charts", None) is not None)
         await pilot.press("4")
         await pilot.pause()
 
@@ -138,7 +148,6 @@ def test_plan_screen_narrow(snap_compare):
     async def run_before(pilot) -> None:
         await pilot.pause()
         await pilot.press("ctrl+l")
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot, lambda screen: getattr(screen, "result", None) is not None)
 
     assert snap_compare(app_with(), terminal_size=NARROW, run_before=run_before)

@@ -101,7 +101,9 @@ class PlanScreen(Screen[None]):
         with Horizontal(id="plan-fields"):
             for key, label, value in FIELDS:
                 yield Label(label, markup=False)
-                yield Input(value, id=f"plan-{key}", compact=True, select_on_focus=False)
+                field = Input(value, id=f"plan-{key}", compact=True, select_on_focus=False)
+                field.cursor_blink = False  # no idle repaints over SSH (and steady snapshots)
+                yield field
         yield DataTable(id="plan-table", cursor_type="row", zebra_stripes=True)
         yield Label("computing…", id="plan-status", markup=False)
         yield KeyBar()
