@@ -99,3 +99,15 @@ async def test_copy_launch_command_from_the_main_screen():
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.press("ctrl+y")
         assert app.clipboard.startswith(("vllm serve ", "llama-server ")), app.clipboard
+
+
+def test_charts_are_cached_per_scenario_and_catalog():
+    from llmcalc_tui.catalog.loader import load_builtin
+    from llmcalc_tui.core.scenario import Scenario
+    from llmcalc_tui.screens.plots import charts_for
+
+    catalog = load_builtin()
+    scenario = Scenario(model="llama-3.1-8b", hardware="l40s")
+    first = charts_for(scenario, catalog)
+    assert charts_for(scenario, catalog) is first
+    assert charts_for(scenario.model_copy(update={"batch": 4}), catalog) is not first

@@ -23,7 +23,7 @@ ORDER = ("throughput", "tpot", "ttft", "memory", "roofline", "cost", "load")
 """Charts in the order the keys 1-7 and left/right walk them."""
 MARKERS = ("braille", "x", "+", "*")
 """One marker per series, so the series differ without colour (NO_COLOR)."""
-_CACHE: OrderedDict[str, dict[str, Chart]] = OrderedDict()
+_CACHE: OrderedDict[str, tuple[Catalog, dict[str, Chart]]] = OrderedDict()
 """Charts of the last few scenarios: going back to a plot costs nothing."""
 CACHE_SIZE = 8
 
@@ -34,15 +34,15 @@ def charts_for(scenario: Scenario, catalog: Catalog, grid_rows=None, grid_basis:
     `grid_rows` None: the hardware grid is built here (the main screen's may lag a hidden grid)."""
     key = f"{id(catalog)}:{grid_basis}:{scenario.model_dump_json()}"
     hit = _CACHE.get(key)
-    if hit is not None:
+    if hit is not None and hit[0] is catalog:  # the entry holds its catalog, so the id is not reused meanwhile
         _CACHE.move_to_end(key)
-        return hit
+        return hit[1]
     if grid_rows is None:
         from llmcalc_tui.core.compat import build_grid
 
         grid_rows = build_grid(scenario, catalog, grid_basis)  # type: ignore[arg-type]
     charts = all_charts(scenario, catalog, grid_rows)
-    _CACHE[key] = charts
+    _CACHE[key] = (catalog, charts)
     while len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return charts
