@@ -60,6 +60,10 @@ async def test_plan_screen_plans_the_scenario_and_follows_its_fields():
         assert "last valid plan" in label_text(screen, "#plan-status")
         await pilot.press("f9")
         assert app.clipboard == screen.result.options[0].launch["command"]
+        table.focus()
+        await pilot.press("down")
+        await pilot.press("f9")
+        assert app.clipboard == screen.result.options[1].launch["command"]
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)
 

@@ -65,7 +65,7 @@ class PlanScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "close", "Back", id="plan-close", tooltip="Back to the calculator"),
         Binding("f9", "copy_launch", "Copy launch", id="plan-copy-launch",
-                tooltip="Copy the first option's launch command"),
+                tooltip="Copy the launch command of the option under the cursor"),
     ]
     HELP = ("Type a request rate and optional TTFT / TPOT targets (ms) at a percentile (50, 90, 99); the model "
             "and the workload are the calculator's. Every layout that fits is simulated under load; the smallest "
@@ -204,11 +204,14 @@ class PlanScreen(Screen[None]):
         self.query_one("#plan-status", Label).update("\n".join(lines))
 
     def action_copy_launch(self) -> None:
-        """Copy the first option's launch command."""
-        if self.result is None or not self.result.options or not self.result.options[0].launch:
+        """Copy the launch command of the option under the table's cursor (the first one until it moves)."""
+        options = self.result.options if self.result is not None else ()
+        row = self.query_one(DataTable).cursor_row
+        option = options[row] if 0 <= row < len(options) else (options[0] if options else None)
+        if option is None or not option.launch:
             self.notify("No launch command yet.", severity="warning")
             return
-        command = self.result.options[0].launch["command"]
+        command = option.launch["command"]
         self.app.copy_to_clipboard(command)
         self.notify(visible(f"Copied: {command[:60]}…" if len(command) > 60 else f"Copied: {command}"), timeout=3)
 
