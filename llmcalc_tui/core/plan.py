@@ -1,8 +1,11 @@
 """Capacity planning: which hardware and layout, how many replicas, at what latency and cost, serve a rate.
 
-For every candidate accelerator and tensor-parallel degree that fits the model, the load simulation
-finds the highest request rate one replica serves within the latency targets (goodput); the replicas
-needed follow, and a last simulation at the real per-replica rate gives the latencies reported.
+For every candidate accelerator and layout that fits the model (tensor parallel inside a node; pipeline
+stages or expert-parallel groups over nodes when no node holds it), the load simulation finds the highest
+request rate one replica serves within the latency targets (goodput); the replicas needed follow, and a
+last simulation at the real per-replica rate gives the latencies reported. The layout's communication
+wraps the core's step cost (LayoutStepCost, costs from core/collectives.py); API break-even and hybrid
+come from core/hybrid.py, disaggregated pools from core/disaggregated.py.
 """
 
 from __future__ import annotations
@@ -237,8 +240,8 @@ def plan(req: PlanRequest, catalog: Catalog) -> Plan:
         "node-to-node network beyond the scale-up domain",
         f"$/month over {HOURS_PER_MONTH:g} hours: rented at the catalog's $/GPU-hour; owned = purchase spread over "
         "the calendar months of its lifetime plus electricity at the replicas' busy share (idle power otherwise)",
-        f"options that meet the targets only with each replica under {MIN_PRACTICAL_UTILISATION:.0%} busy are "
-        "marked impractical and listed after the others that meet them",
+        f"options of several replicas that meet the targets only with each under {MIN_PRACTICAL_UTILISATION:.0%} "
+        "busy are marked impractical and listed after the others that meet them",
         *notes,
     )
     if req.disaggregated:
