@@ -292,6 +292,12 @@ class LlmCalcApp(App[int]):
                                 screen.action_export_scenario)
             yield SystemCommand("Copy results", "Scenario and results as Markdown to the clipboard (F9)",
                                 screen.action_copy_summary)
+            yield SystemCommand("Plan a fleet", "Hardware, layout, replicas and cost for a request rate (ctrl+l)",
+                                screen.action_open_plan)
+            yield SystemCommand("Plots", "Speed, TTFT, memory, roofline, cost and load curves (ctrl+g)",
+                                screen.action_open_plots)
+            yield SystemCommand("Copy launch command", "The engine's command line for this scenario (ctrl+y)",
+                                screen.action_copy_launch)
             yield SystemCommand("Help", "Keys and how the calculator works (F1)", screen.action_show_help)
             for page, key, words in (("setup", "F2", "the form"), ("results", "F3", "the results"),
                                      ("grid", "F4", "the hardware grid"), ("api", "F6", "the API comparison")):

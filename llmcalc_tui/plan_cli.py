@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--engine", type=identifier("--engine"), help="serving engine (default: vLLM where it runs)")
     p.add_argument("--weights", type=identifier("--weights"), help="weight format (default: native dtype)")
     p.add_argument("--kv-cache", type=identifier("--kv-cache"), help="KV-cache format (default fp16)")
+    p.add_argument("--hybrid-local-share", type=float_in("--hybrid-local-share", 0, 1),
+                   help="share of the traffic served locally in the hybrid, 0-1 (default: the cheapest split)")
+    p.add_argument("--disaggregated", action="store_true",
+                   help="also size separate prefill and decode pools, with the KV transfer between them")
     p.add_argument("--json", action="store_true")
     return {"plan": cmd_plan}
 
@@ -59,6 +63,7 @@ def cmd_plan(args: argparse.Namespace, catalog: Catalog) -> int:
         prompt_lengths=prompts, output_lengths=outputs,
         ttft_slo_ms=args.ttft_slo_ms, tpot_slo_ms=args.tpot_slo_ms, percentile=args.percentile,
         hardware=tuple(args.hardware or ()), engine=args.engine, weights=args.weights, kv_cache=args.kv_cache,
+        hybrid_local_share=args.hybrid_local_share, disaggregated=args.disaggregated,
     ), catalog)
     if args.json:
         print_json(result.to_json())
@@ -71,6 +76,10 @@ def _ms(x: float | None) -> str:
     if x is None:
         return "-"
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
+
+
+def _rps(x: float | None) -> str:
+    return "never" if x is None else f"{x:,.3g} req/s"
 
 
 def _usd(x: float | None) -> str:
@@ -98,26 +107,48 @@ def plan_table(result) -> str:
             return f"{_ms(low)}/{_ms(high)}"
 
         lines.append(table(
-            ["hardware", "tp", "replicas", "GPUs", "ok", "util", f"TTFT p50/p{tail}", f"TPOT p50/p{tail}",
-             "$/mo rented", "$/mo owned"],
-            [[o.hardware, o.tp, o.replicas, o.total_gpus, "yes" if o.meets_slo else "no", f"{o.utilisation:.0%}",
+            ["hardware", "tp/pp/ep", "replicas", "GPUs", "nodes", "ok", "util", f"TTFT p50/p{tail}",
+             f"TPOT p50/p{tail}", "$/mo rented", "$/mo owned"],
+            [[o.hardware, f"{o.tp}/{o.pp}/{o.ep}", o.replicas, o.total_gpus, o.nodes,
+              ("yes*" if o.impractical else "yes") if o.meets_slo else "no", f"{o.utilisation:.0%}",
               pair(o.ttft_p50_ms, o.ttft_p99_ms if tail == 99 else o.ttft_ms),
               pair(o.tpot_p50_ms, o.tpot_p99_ms if tail == 99 else o.tpot_ms),
               _usd(o.usd_per_month_cloud), _usd(o.usd_per_month_owned)]
              for o in result.options],
         ))
         lines.append("latencies in ms; util = each replica's share of the traffic over its saturated throughput")
+        if any(o.impractical for o in result.options):
+            lines.append("yes* = meets the targets only by spreading the traffic over replicas that are almost idle")
         best = result.options[0]
         if best.launch:
-            lines += ["", f"launch ({best.hardware}, tp {best.tp}, each of {best.replicas} replica(s)):",
-                      best.launch["command"]]
+            lines += ["", f"launch ({best.hardware}, tp/pp/ep {best.tp}/{best.pp}/{best.ep}, each of {best.replicas} "
+                      f"replica(s){f', over {best.nodes // best.replicas} nodes each' if best.link else ''}):",
+                      best.launch["command"], *[f"# {note}" for note in best.launch.get("notes", [])]]
     if result.api_alternatives:
-        lines += ["", "API alternatives for the same traffic:"]
+        lines += ["", "API alternatives for the same traffic (break-even: the rate above which one replica of the "
+                  "first option costs less):"]
         lines.append(table(
-            ["model", "provider", "$/month", "TTFT ms"],
-            [[a.model + (" (same model)" if a.same_model else ""), a.provider, _usd(a.usd_per_month), _ms(a.ttft_ms)]
+            ["model", "provider", "$/month", "TTFT ms", "break-even rented", "owned"],
+            [[a.model + (" (same model)" if a.same_model else ""), a.provider, _usd(a.usd_per_month), _ms(a.ttft_ms),
+              _rps(a.break_even_rps), _rps(a.break_even_rps_owned)]
              for a in result.api_alternatives[:8]],
         ))
+    if result.disaggregated:
+        lines += ["", "disaggregated prefill and decode, next to the first aggregated option of the same hardware:"]
+        lines.append(table(
+            ["hardware", "tp/pp/ep", "prefill", "decode", "GPUs", "aggr.", "ok", "KV ms", f"TTFT p{p}", f"TPOT p{p}",
+             "$/mo rented", "aggr. rented"],
+            [[d.hardware, f"{d.tp}/{d.pp}/{d.ep}", f"{d.prefill.replicas} x {d.prefill.gpus_per_replica}",
+              f"{d.decode.replicas} x {d.decode.gpus_per_replica}", d.total_gpus, d.aggregated_total_gpus,
+              "yes" if d.meets_slo else "no", _ms(d.kv_transfer_ms), _ms(d.ttft_ms), _ms(d.tpot_ms),
+              _usd(d.usd_per_month_cloud), _usd(d.aggregated_usd_per_month_cloud)] for d in result.disaggregated],
+        ))
+    if result.hybrid is not None:
+        h = result.hybrid
+        lines += ["", f"hybrid: {h.local_share:.0%} on {h.local_replicas} x {h.hardware} replica(s) "
+                  f"({h.local_gpus} GPUs, {'rented' if h.basis == 'cloud' else 'owned'}), the rest on {h.api_model}: "
+                  f"{_usd(h.usd_per_month)}/month ({_usd(h.usd_per_month_local)} local + {_usd(h.usd_per_month_api)} "
+                  f"API); TTFT local {_ms(h.ttft_ms_local)} ms, API {_ms(h.ttft_ms_api)} ms"]
     lines += ["", *[f"- {a}" for a in result.assumptions]]
     return "\n".join(lines)
 

@@ -101,3 +101,24 @@ def test_plan_reads_request_lengths_from_a_file(capsys, tmp_path):
     lengths.write_text("800 100\nmany\n")
     code, out, err = run(capsys, "plan", "--model", "llama-3.1-8b", "--rps", "5", "--lengths", str(lengths))
     assert code == 2 and "traffic.txt:2" in err and err.count("\n") == 1
+
+
+def test_plan_disaggregated_and_hybrid_in_json_and_text(capsys):
+    argv = ("plan", "--model", "llama-3.1-8b", "--rps", "4", "--input-tokens", "2000", "--output-tokens", "200",
+            "--ttft-slo-ms", "800", "--tpot-slo-ms", "40", "--hardware", "h100-sxm", "--disaggregated",
+            "--hybrid-local-share", "0.5")
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0 and err == ""
+    data = json.loads(out)
+    [pools] = data["disaggregated"]
+    assert pools["hardware"] == "h100-sxm" and pools["prefill"]["replicas"] >= 1 and pools["decode"]["replicas"] >= 1
+    assert data["hybrid"]["local_share"] == 0.5
+    assert all("break_even_rps" in a for a in data["api_alternatives"])
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "disaggregated prefill and decode" in out and "hybrid: 50%" in out
+
+
+def test_plan_without_disaggregated_has_an_empty_list(capsys):
+    code, out, _err = run(capsys, "plan", "--model", "llama-3.1-8b", "--rps", "1", "--input-tokens", "100",
+                          "--output-tokens", "10", "--hardware", "h100-sxm", "--json")
+    assert code == 0 and json.loads(out)["disaggregated"] == []

@@ -110,3 +110,44 @@ def test_results_page_setup_that_does_not_fit(snap_compare):
 
 def test_terminal_too_small(snap_compare):
     assert snap_compare(app_with(), terminal_size=(58, 18))
+
+
+async def settle(pilot, ready) -> None:
+    """Wait until the pushed screen's worker has delivered (the worker may start after the key press returns)."""
+    for _ in range(200):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if ready(pilot.app.screen):
+            return
+    raise AssertionError("the screen's worker never delivered")
+
+
+def test_plots_screen_roofline_narrow(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("ctrl+g")
+        await settle(pilot, lambda screen: getattr(screen, "charts", None) is not None)
+        await pilot.press("5")
+        await pilot.pause()
+
+    assert snap_compare(app_with(), terminal_size=NARROW, run_before=run_before)
+
+
+def test_plots_screen_memory_wide(snap_compare):
+    async def run_before(pilot) -> None:
+        await seventy_b(pilot)
+        await pilot.press("ctrl+g")
+        await settle(pilot, lambda screen: getattr(screen, "charts", None) is not None)
+        await pilot.press("4")
+        await pilot.pause()
+
+    assert snap_compare(app_with(), terminal_size=WIDE, run_before=run_before)
+
+
+def test_plan_screen_narrow(snap_compare):
+    async def run_before(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("ctrl+l")
+        await settle(pilot, lambda screen: getattr(screen, "result", None) is not None)
+
+    assert snap_compare(app_with(), terminal_size=NARROW, run_before=run_before)

@@ -497,6 +497,14 @@ class HardwareSpec(Entry):
     """Host link bandwidth, one direction, GB/s."""
     max_devices: int = Field(default=8, ge=1)
     """Largest count that makes sense in one node."""
+    scale_up_domain: int | None = Field(default=None, ge=1)
+    """GPUs joined by the scale-up link (NVLink / Infinity Fabric): 8 on an HGX board, 72 in a GB200 NVL72 rack
+    (None: the node when interconnect_gb_s > 0, else 1)."""
+    scale_out: str = ""
+    """Node-to-node network, in words ("InfiniBand NDR 400 Gb/s per GPU")."""
+    scale_out_gb_s: float | None = Field(default=None, gt=0)
+    """Node-to-node bandwidth per GPU, one direction, GB/s (None: unknown; plan then stays within one domain)."""
+    scale_out_source: str = ""
     price_usd: float | None = Field(default=None, gt=0)
     idle_power_w: float | None = Field(default=None, ge=0)
     """Power drawn while loaded but idle (None: IDLE_POWER_FRACTION of power_w)."""
@@ -512,6 +520,13 @@ class HardwareSpec(Entry):
     simd_int8_tops: float | None = Field(default=None, gt=0)
     """Int8 dot-product rate of all CPU cores' SIMD units, TOPS (cores x clock x int8 ops per cycle)."""
     memory_technology: MemoryTechnology | None = None
+
+    @property
+    def scale_up_gpus(self) -> int:
+        """GPUs that reach each other over the scale-up link."""
+        if self.scale_up_domain is not None:
+            return self.scale_up_domain
+        return self.max_devices if self.interconnect_gb_s > 0 else 1
 
     @field_validator("tflops")
     @classmethod

@@ -36,6 +36,7 @@ ENGINE_FLAGS: dict[str, DocumentedFlags] = {
             "--host", "--port", "--tensor-parallel-size", "--pipeline-parallel-size", "--max-model-len",
             "--max-num-seqs", "--max-num-batched-tokens", "--gpu-memory-utilization", "--kv-cache-dtype",
             "--quantization", "--dtype", "--enable-prefix-caching", "--block-size", "--trust-remote-code",
+            "--data-parallel-size", "--enable-expert-parallel",
         }),
         choices={
             "--kv-cache-dtype": frozenset({"auto", "fp8", "fp8_e5m2", "fp8_e4m3"}),

@@ -9,7 +9,7 @@ shell-quoted.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from llmcalc_tui.catalog.schema import Catalog, FormatSpec, ModelSpec
 from llmcalc_tui.core.engine_flags import ENGINE_FLAGS
@@ -66,9 +66,13 @@ class LaunchSettings:
     gpu_memory_fraction: float
     max_step_tokens: int
     output_tokens: int
+    expert_groups: int = 1
+    """Expert parallel over this many data-parallel groups of tensor parallel `tp` (plan's MoE layouts
+    across nodes) instead of pipeline stages; 1: no expert parallel."""
 
 
-def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = None) -> LaunchSettings:
+def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = None,
+                 expert_groups: int = 1) -> LaunchSettings:
     """Resolve the scenario and take the values its estimate used.
 
     max_seqs overrides the batch (the plan sets the batch its simulation ran with).
@@ -93,17 +97,27 @@ def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = No
         gpu_memory_fraction=r.engine.kv_memory_fraction,
         max_step_tokens=r.engine.activation_tokens,
         output_tokens=scenario.output_tokens,
+        expert_groups=expert_groups,
     )
 
 
-def launch_for(scenario: Scenario, catalog: Catalog, target: str | None = None, max_seqs: int | None = None) -> Launch:
-    """The launch command of `target` (default: the scenario's engine) for the scenario."""
+def launch_for(scenario: Scenario, catalog: Catalog, target: str | None = None, max_seqs: int | None = None,
+               expert_groups: int = 1) -> Launch:
+    """The launch command of `target` (default: the scenario's engine) for the scenario.
+
+    expert_groups > 1: the scenario's pipeline stages run instead as that many data-parallel groups with
+    expert parallel over all their GPUs (vLLM flags; other engines get a note)."""
     r = resolve(scenario, catalog)
     engine_id = r.engine.id if r.engine else scenario.engine
     target = target or ENGINE_TARGET.get(engine_id)
     if target not in BUILDERS:
         raise ScenarioError("engine", f"no launch command for engine {engine_id!r}; use one of {', '.join(TARGETS)}")
-    return BUILDERS[target](settings_for(scenario, catalog, max_seqs))
+    launch = BUILDERS[target](settings_for(scenario, catalog, max_seqs, expert_groups))
+    if expert_groups > 1 and target != "vllm":
+        launch = replace(launch, notes=(*launch.notes, f"expert parallel over {expert_groups} groups of tensor "
+                                        f"parallel {scenario.tp}: use the engine's expert-parallel settings "
+                                        "instead of pipeline stages"))
+    return launch
 
 
 # ----------------------------------------------------------------------------- value mappings
@@ -170,11 +184,17 @@ class _Command:
 
 def _vllm(s: LaunchSettings) -> Launch:
     c = _Command("vllm", "vllm", "serve").positional(_repo(s.model))
-    c.flag("--tensor-parallel-size", s.tp).flag("--pipeline-parallel-size", s.pp)
+    notes = []
+    if s.expert_groups > 1:
+        c.flag("--tensor-parallel-size", s.tp).flag("--pipeline-parallel-size", 1)
+        c.flag("--data-parallel-size", s.expert_groups).flag("--enable-expert-parallel")
+        notes.append(f"{s.expert_groups} data-parallel groups over nodes: start one per node with "
+                     "--data-parallel-size-local, --data-parallel-address and --data-parallel-start-rank")
+    else:
+        c.flag("--tensor-parallel-size", s.tp).flag("--pipeline-parallel-size", s.pp)
     c.flag("--max-model-len", s.max_model_len).flag("--max-num-seqs", s.max_seqs)
     c.flag("--max-num-batched-tokens", s.max_step_tokens)
     c.flag("--gpu-memory-utilization", _fraction(s.gpu_memory_fraction))
-    notes = []
     dtype = _torch_dtype(s.weights)
     if dtype:
         c.flag("--dtype", dtype)

@@ -1,8 +1,11 @@
 """Capacity planning: which hardware and layout, how many replicas, at what latency and cost, serve a rate.
 
-For every candidate accelerator and tensor-parallel degree that fits the model, the load simulation
-finds the highest request rate one replica serves within the latency targets (goodput); the replicas
-needed follow, and a last simulation at the real per-replica rate gives the latencies reported.
+For every candidate accelerator and layout that fits the model (tensor parallel inside a node; pipeline
+stages or expert-parallel groups over nodes when no node holds it), the load simulation finds the highest
+request rate one replica serves within the latency targets (goodput); the replicas needed follow, and a
+last simulation at the real per-replica rate gives the latencies reported. The layout's communication
+wraps the core's step cost (LayoutStepCost, costs from core/collectives.py); API break-even and hybrid
+come from core/hybrid.py, disaggregated pools from core/disaggregated.py.
 """
 
 from __future__ import annotations
@@ -10,13 +13,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from llmcalc_tui.catalog.schema import Catalog
+from llmcalc_tui.catalog.schema import Catalog, HardwareSpec, ModelSpec
+from llmcalc_tui.core.collectives import Link, all_to_all_seconds, link_for, pipeline_handoff_seconds
+from llmcalc_tui.core.estimate import HOURS_PER_MONTH
 from llmcalc_tui.core.scenario import Scenario, ScenarioError, resolve_model_id
 
 DEFAULT_HARDWARE = ("l40s", "a100-80gb-sxm", "h100-sxm", "h200", "b200", "mi300x")
 """Datacenter accelerators compared when the user names none: current NVIDIA and AMD parts that rent by the hour."""
 TP_CHOICES = (1, 2, 4, 8)
-HOURS_PER_MONTH = 24 * 30
+MAX_PIPELINE_STAGES = 16
+"""Most nodes (pipeline stages, or expert-parallel groups) one replica is allowed to span."""
+MIN_PRACTICAL_UTILISATION = 0.05
+"""An option of several replicas that meet the targets only while each serves under 5 % of what it could is flagged:
+the targets are met by spreading the traffic over absurdly many replicas, not by the layout."""
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 
 
@@ -36,6 +45,10 @@ class PlanRequest:
     prompt_lengths: tuple[int, ...] = ()
     """Prompt lengths to draw from (a file of real traffic); empty: every prompt has input_tokens."""
     output_lengths: tuple[int, ...] = ()
+    hybrid_local_share: float | None = None
+    disaggregated: bool = False
+    """Also size separate prefill and decode pools per hardware (core/disaggregated.py)."""
+    """Share of the traffic served locally in the hybrid (None: the cheapest split)."""
     requests_per_probe: int = 1000
     bisection_steps: int = 7
     seed: int = 0
@@ -65,6 +78,10 @@ class PlanOption:
     usd_per_month_cloud: float | None
     usd_per_month_owned: float | None
     launch: dict | None
+    link: str | None = None
+    """The link the replica's stages or expert groups cross (None: one node)."""
+    impractical: bool = False
+    """Meets the targets only with each replica under MIN_PRACTICAL_UTILISATION of its throughput."""
 
     def to_json(self) -> dict:
         def num(x: float | None, digits: int = 3) -> float | None:
@@ -93,6 +110,8 @@ class PlanOption:
             "usd_per_month_cloud": num(self.usd_per_month_cloud, 2),
             "usd_per_month_owned": num(self.usd_per_month_owned, 2),
             "launch": self.launch,
+            "link": self.link,
+            "impractical": self.impractical,
         }
 
 
@@ -104,14 +123,24 @@ class ApiAlternative:
     ttft_ms: float | None
     same_model: bool
     """The endpoint serves the planned open model itself."""
+    usd_per_request: float = 0.0
+    break_even_rps: float | None = None
+    """Rate above which one replica of the best option (rented) costs less than this API."""
+    break_even_rps_owned: float | None = None
 
     def to_json(self) -> dict:
+        def num(x: float | None) -> float | None:
+            return None if x is None else round(x, 4)
+
         return {
             "model": self.model,
             "provider": self.provider,
             "usd_per_month": round(self.usd_per_month, 2),
             "ttft_ms": self.ttft_ms,
             "same_model": self.same_model,
+            "usd_per_request": round(self.usd_per_request, 8),
+            "break_even_rps": num(self.break_even_rps),
+            "break_even_rps_owned": num(self.break_even_rps_owned),
         }
 
 
@@ -122,6 +151,15 @@ class Plan:
     options: tuple[PlanOption, ...]
     api_alternatives: tuple[ApiAlternative, ...]
     assumptions: tuple[str, ...]
+    hybrid: object | None = None
+    """Part of the traffic on the best option, the rest on the cheapest API (core/hybrid.Hybrid)."""
+    disaggregated: tuple = ()
+    """Per hardware, prefill and decode pools for the same traffic (core/disaggregated.Disaggregated)."""
+
+    @property
+    def best(self) -> PlanOption | None:
+        """The first option that meets the targets and is practical."""
+        return next((o for o in self.options if o.meets_slo and not o.impractical), None)
 
     def to_json(self) -> dict:
         r = self.request
@@ -135,6 +173,8 @@ class Plan:
             "percentile": r.percentile,
             "options": [o.to_json() for o in self.options],
             "api_alternatives": [a.to_json() for a in self.api_alternatives],
+            "hybrid": None if self.hybrid is None else self.hybrid.to_json(),
+            "disaggregated": [d.to_json() for d in self.disaggregated],
             "assumptions": list(self.assumptions),
         }
 
@@ -171,11 +211,17 @@ def plan(req: PlanRequest, catalog: Catalog) -> Plan:
         percentile=req.percentile,
     )
     options: list[PlanOption] = []
+    notes: list[str] = []
+    split_pools = []
     for hw_id in hardware:
-        for option in _hardware_options(req, model_id, hw_id, targets, catalog):
-            options.append(option)
+        found, pools = _hardware_options(req, model_id, hw_id, targets, catalog, notes)
+        options += found
+        if pools is not None:
+            split_pools.append(pools)
+    # Impractical options (the targets met only by spreading the traffic thinly) come after every
+    # practical one that meets the targets, before those that miss.
     options.sort(key=lambda o: (
-        not o.meets_slo, o.total_gpus,
+        not o.meets_slo, o.impractical, o.total_gpus,
         o.usd_per_month_cloud if o.usd_per_month_cloud is not None else math.inf, o.gpus_per_replica,
     ))
     assumptions = (
@@ -189,42 +235,170 @@ def plan(req: PlanRequest, catalog: Catalog) -> Plan:
         + f"; targets at p{req.percentile}",
         "continuous batching with chunked prefill; max batch per replica = the engine's cap lowered to what the "
         "KV pool holds at full context",
-        "tensor parallel within one node (up to the hardware's devices per node); no pipeline or expert parallel",
-        f"$/month over {HOURS_PER_MONTH} hours: rented at the catalog's $/GPU-hour; owned = purchase over its "
-        "lifetime plus electricity at full power",
+        "tensor parallel 1-8 within one node; a model no node holds runs as pipeline stages over the fewest "
+        "nodes that hold it (MoE models also as expert-parallel groups), the hand-offs and all-to-alls over the "
+        "node-to-node network beyond the scale-up domain",
+        f"$/month over {HOURS_PER_MONTH:g} hours: rented at the catalog's $/GPU-hour; owned = purchase spread over "
+        "the calendar months of its lifetime plus electricity at the replicas' busy share (idle power otherwise)",
+        f"options of several replicas that meet the targets only with each under {MIN_PRACTICAL_UTILISATION:.0%} "
+        "busy are marked impractical and listed after the others that meet them",
+        *notes,
     )
-    return Plan(req, model_id, tuple(options), _api_alternatives(req, model_id, catalog), assumptions)
+    if req.disaggregated:
+        assumptions = (*assumptions,
+                       "disaggregated: prefill and decode pools of the first option's layout on each hardware; the "
+                       "prefill pool simulated with prompts that stop at their first token (TTFT target less the KV "
+                       "transfer), the decode pool with prompts whose KV cache arrives by transfer (TPOT target); "
+                       "the transfer is the prompt's KV cache over the link between two replicas, each GPU sending "
+                       "its shard")
+    result = Plan(req, model_id, tuple(options), _api_alternatives(req, model_id, catalog), assumptions,
+                  disaggregated=tuple(split_pools))
+    return _with_api_economics(req, result)
 
 
-def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, catalog: Catalog) -> list[PlanOption]:
+def _with_api_economics(req: PlanRequest, result: Plan) -> Plan:
+    """Break-even rates against the best option, and the hybrid split with the cheapest API."""
+    from llmcalc_tui.core.hybrid import break_even_rps, hybrid
+
+    best = result.best
+    if best is None:
+        return result
+    apis = tuple(replace(
+        a,
+        break_even_rps=break_even_rps(best, a.usd_per_request, SECONDS_PER_MONTH, "cloud"),
+        break_even_rps_owned=break_even_rps(best, a.usd_per_request, SECONDS_PER_MONTH, "owned"),
+    ) for a in result.api_alternatives)
+    same = [a for a in apis if a.same_model] or list(apis)
+    mix = None
+    if same:
+        api = min(same, key=lambda a: a.usd_per_request)
+        basis = "cloud" if best.usd_per_month_cloud is not None else "owned"
+        mix = hybrid(best, api, req.rps, SECONDS_PER_MONTH, req.hybrid_local_share, basis)
+    return replace(result, api_alternatives=apis, hybrid=mix)
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How one replica spreads over GPUs: tensor parallel inside a node, pipeline stages or expert-parallel
+    groups across nodes (the memory is sharded over tp x groups GPUs either way)."""
+
+    tp: int
+    pp: int = 1
+    ep: int = 1
+    groups: int = 1
+    """Nodes (or scale-up domains) the replica spans: pipeline stages, or expert-parallel groups."""
+
+    @property
+    def gpus(self) -> int:
+        return self.tp * self.groups
+
+
+class LayoutStepCost:
+    """The core's step cost of a tp-wide shard (`step_cost_for`), spread over `groups` and with the
+    communication the layout adds.
+
+    Pipeline: decodes are cut into one micro-batch per stage that keep every stage busy, so a step of n
+    sequences takes the core's step of n / pp sequences (a single sequence still walks every stage) plus the
+    hand-offs of one micro-batch. Expert parallel across groups: each group decodes its share of the
+    sequences through the whole model, and every MoE layer dispatches and combines tokens over the link.
+    Prompt chunks walk the whole model in either case.
+    """
+
+    def __init__(self, base, model: ModelSpec, layout: Layout, link: Link | None):
+        self._base = base
+        self._model = model
+        self._layout = layout
+        self._link = link
+        self._comm_memo: dict[int, float] = {}
+
+    def comm_seconds(self, tokens: int) -> float:
+        value = self._comm_memo.get(tokens)
+        if value is None:
+            layout, link = self._layout, self._link
+            value = 0.0
+            if link is not None:
+                value = pipeline_handoff_seconds(self._model, tokens, layout.pp, link) + all_to_all_seconds(
+                    self._model, tokens, layout.ep, link)
+            self._comm_memo[tokens] = value
+        return value
+
+    def _share(self, decode_seqs: int) -> int:
+        return -(-decode_seqs // self._layout.groups) if decode_seqs else 0
+
+    def decode_seconds(self, decode_seqs: int, decode_context: float) -> float:
+        share = self._share(decode_seqs)
+        return self._base.decode_seconds(share, decode_context) + self.comm_seconds(share)
+
+    def step_seconds(self, decode_seqs: int, decode_context: float, chunks) -> float:
+        share = self._share(decode_seqs)
+        tokens = share + sum(length for _start, length in chunks)
+        return self._base.step_seconds(share, decode_context, chunks) + self.comm_seconds(tokens)
+
+
+def layouts_for(model: ModelSpec, hw: HardwareSpec, fits) -> tuple[list[Layout], list[str]]:
+    """Tensor parallel 1-8 inside one node; when no node holds the model, the fewest nodes that do as
+    pipeline stages (and, for mixture-of-experts models, as expert-parallel groups). `fits(layout)` says
+    whether the layout's memory holds the model; the notes say why a multi-node layout is missing."""
+    notes: list[str] = []
+    single = [Layout(tp) for tp in TP_CHOICES if tp <= hw.max_devices and fits(Layout(tp))]
+    if single:
+        return single, notes
+    tp = max((t for t in TP_CHOICES if t <= hw.max_devices and model.num_attention_heads % t == 0), default=1)
+    for groups in range(2, MAX_PIPELINE_STAGES + 1):
+        if groups > model.num_layers:
+            break
+        layout = Layout(tp, pp=groups, groups=groups)
+        if link_for(hw, layout.gpus) is None:
+            notes.append(f"{hw.id}: the model needs more than one node of {hw.max_devices} GPUs and the catalog "
+                         "gives no node-to-node network for it (scale_out_gb_s)")
+            return [], notes
+        if fits(layout):
+            found = [layout]
+            if model.moe_layers > 0 and model.experts_per_token > 0:
+                found.append(Layout(tp, pp=1, ep=layout.gpus, groups=groups))
+            return found, notes
+    notes.append(f"{hw.id}: the model does not fit on {MAX_PIPELINE_STAGES} nodes of {hw.max_devices} GPUs")
+    return [], notes
+
+
+def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, catalog: Catalog,
+                      notes: list[str]) -> tuple[list[PlanOption], object | None]:
     from llmcalc_tui.core.estimate import estimate
-    from llmcalc_tui.core.simulate import Lengths, Workload, goodput, serving_setup_for, simulate
+    from llmcalc_tui.core.simulate import Lengths, Workload, goodput, serving_setup_for, simulate, step_cost_for
 
     hw = catalog.hardware[hw_id]
+    model = catalog.models[model_id]
     engine = _engine_for(req, hw.kind, catalog)
     prompt = Lengths.from_values(req.prompt_lengths) if req.prompt_lengths else Lengths.fixed(req.input_tokens)
     output = Lengths.from_values(req.output_lengths) if req.output_lengths else Lengths.fixed(req.output_tokens)
     # Memory (and the launch command's context) is sized for the longest request the traffic holds.
     longest_prompt = max(req.prompt_lengths, default=req.input_tokens)
     longest_output = max(req.output_lengths, default=req.output_tokens)
-    options = []
-    for tp in TP_CHOICES:
-        if tp > hw.max_devices:
-            break
-        base = Scenario(
-            model=model_id, hardware=hw_id, gpus=tp, tp=tp, engine=engine, input_tokens=longest_prompt,
-            output_tokens=longest_output, batch="max", weights=req.weights,
-            kv_cache=req.kv_cache or "fp16",
+
+    def scenario_for(layout: Layout, **update) -> Scenario:
+        return Scenario(
+            model=model_id, hardware=hw_id, gpus=layout.gpus, tp=layout.tp, pp=layout.groups, engine=engine,
+            input_tokens=longest_prompt, output_tokens=longest_output, batch="max", weights=req.weights,
+            kv_cache=req.kv_cache or "fp16", **update,
         )
+
+    def fits(layout: Layout) -> bool:
         try:
-            est = estimate(base, catalog, explain=False)
+            return estimate(scenario_for(layout), catalog, explain=False).fits
         except ScenarioError as exc:
-            if exc.field in ("tp", "gpus"):
-                continue  # this split does not divide the model's heads
+            if exc.field in ("tp", "gpus", "pp"):
+                return False  # this split does not divide the model's heads or layers
             raise
-        if not est.fits:
-            continue
-        setup = serving_setup_for(base, catalog)
+
+    layouts, layout_notes = layouts_for(model, hw, fits)
+    notes.extend(layout_notes)
+    options = []
+    built = []
+    for layout in layouts:
+        base = scenario_for(layout)
+        link = link_for(hw, layout.gpus)
+        cost = LayoutStepCost(step_cost_for(base, catalog), model, layout, link)
+        setup = serving_setup_for(base, catalog, cost)
         pairs = tuple(zip(req.prompt_lengths, req.output_lengths)) if req.prompt_lengths and req.output_lengths else ()
         workload = Workload(prompt, output, requests=req.requests_per_probe, seed=req.seed, pairs=pairs)
         found = goodput(setup, workload, targets, steps=req.bisection_steps)
@@ -243,11 +417,18 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
             if meets or per_replica_max <= 0 or replicas > math.ceil(req.rps / per_replica_max) + 2:
                 break
             replicas += 1
-        cloud = estimate(base.model_copy(update={"deployment": "cloud"}), catalog, explain=False).cost.per_hour \
-            if hw.cloud_usd_per_hour else None
-        owned = estimate(base.model_copy(update={"deployment": "local", "utilisation": 1.0}), catalog,
-                         explain=False).cost.per_hour if hw.price_usd else None
-        total = replicas * tp
+        utilisation = min(1.0, (req.rps / replicas) / saturation_rps) if saturation_rps > 0 else 0.0
+        cloud = owned = None
+        if hw.cloud_usd_per_hour:
+            cloud = estimate(base.model_copy(update={"deployment": "cloud"}), catalog, explain=False).cost.per_hour
+        if hw.price_usd:
+            from llmcalc_tui.core.scenario import MIN_UTILISATION
+
+            # Owned: the core's formula with the replicas' busy share, so idle hours draw idle power.
+            busy = max(MIN_UTILISATION, utilisation)
+            owned = estimate(base.model_copy(update={"deployment": "local", "utilisation": busy}), catalog,
+                             explain=False).cost.per_hour
+        total = replicas * layout.gpus
 
         def ms(x: float) -> float | None:
             return x * 1e3 if math.isfinite(x) else None
@@ -257,19 +438,24 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
         launch = None
         if engine in ENGINE_TARGET:
             try:
-                launch = launch_for(base.model_copy(update={"batch": setup.max_seqs}), catalog).to_json()
+                # Expert-parallel groups each run their share of the replica's sequences.
+                groups = layout.groups if layout.ep > 1 else 1
+                launch = launch_for(base.model_copy(update={"batch": -(-setup.max_seqs // groups)}), catalog,
+                                    expert_groups=groups).to_json()
             except ScenarioError:
                 launch = None
+        impractical = meets and replicas > 1 and utilisation < MIN_PRACTICAL_UTILISATION
         options.append(PlanOption(
             hardware=hw_id,
             engine=engine,
-            gpus_per_replica=tp,
-            tp=tp,
-            pp=1,
-            ep=1,
+            gpus_per_replica=layout.gpus,
+            tp=layout.tp,
+            pp=layout.pp,
+            ep=layout.ep,
             replicas=replicas,
             total_gpus=total,
-            nodes=math.ceil(total / hw.max_devices),
+            nodes=(math.ceil(replicas / (hw.max_devices // layout.gpus)) if layout.gpus <= hw.max_devices
+                   else replicas * math.ceil(layout.gpus / hw.max_devices)),
             max_batch_per_replica=setup.max_seqs,
             rps_per_replica_max=per_replica_max,
             ttft_ms=ms(result.ttft_s.at(req.percentile)),
@@ -279,12 +465,54 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
             tpot_p50_ms=ms(result.tpot_s.p50),
             tpot_p99_ms=ms(result.tpot_s.p99),
             meets_slo=meets,
-            utilisation=min(1.0, (req.rps / replicas) / saturation_rps) if saturation_rps > 0 else 0.0,
+            utilisation=utilisation,
             usd_per_month_cloud=None if cloud is None else cloud * replicas * HOURS_PER_MONTH,
             usd_per_month_owned=None if owned is None else owned * replicas * HOURS_PER_MONTH,
             launch=launch,
+            link=None if layout.groups == 1 or link is None else link.name,
+            impractical=impractical,
         ))
-    return options
+        built.append((options[-1], layout, base, setup, workload))
+    pools = None
+    if req.disaggregated and built:
+        pools = _split_pools(req, hw, model, built, targets, catalog, notes)
+    return options, pools
+
+
+def _split_pools(req: PlanRequest, hw: HardwareSpec, model: ModelSpec, built, targets, catalog: Catalog,
+                 notes: list[str]):
+    """Prefill and decode pools in the layout of this hardware's first option."""
+    from llmcalc_tui.core import architecture as arch
+    from llmcalc_tui.core.disaggregated import size_pools
+    from llmcalc_tui.core.estimate import estimate
+    from llmcalc_tui.core.fit import kv_bytes_per_value
+    from llmcalc_tui.core.scenario import MIN_UTILISATION, resolve
+
+    option, layout, base, setup, workload = min(
+        built, key=lambda b: (not b[0].meets_slo, b[0].impractical, b[0].total_gpus))
+    link = link_for(hw, 2 * layout.gpus)
+    if link is None:
+        notes.append(f"{hw.id}: no disaggregated layout: a prefill and a decode replica span more than one node "
+                     "and the catalog gives no node-to-node network (scale_out_gb_s)")
+        return None
+    r = resolve(base, catalog)
+    assert r.kv is not None and r.engine is not None
+    kv_bytes = arch.kv_cache_bytes(model, req.input_tokens, kv_bytes_per_value(r.kv), r.engine.kv_frees_windowed_layers,
+                                   layout.tp)
+    cloud = None
+    if hw.cloud_usd_per_hour:
+        rented = estimate(base.model_copy(update={"deployment": "cloud"}), catalog, explain=False)
+        cloud = rented.cost.per_hour / layout.gpus
+    owned = None
+    if hw.price_usd:
+        def owned(busy: float) -> float:
+            scenario = base.model_copy(update={"deployment": "local", "utilisation": max(MIN_UTILISATION, busy)})
+            return estimate(scenario, catalog, explain=False).cost.per_hour / layout.gpus
+    return size_pools(
+        hardware=hw.id, layout=layout, base_setup=setup, link=link, kv_bytes=kv_bytes, workload=workload,
+        targets=targets, rps=req.rps, bisection_steps=req.bisection_steps, usd_per_gpu_hour_cloud=cloud,
+        usd_per_gpu_hour_owned=owned, hours_per_month=HOURS_PER_MONTH, aggregated=option,
+    )
 
 
 def _api_alternatives(req: PlanRequest, model_id: str, catalog: Catalog) -> tuple[ApiAlternative, ...]:
@@ -303,6 +531,7 @@ def _api_alternatives(req: PlanRequest, model_id: str, catalog: Catalog) -> tupl
             usd_per_month=per_request * req.rps * SECONDS_PER_MONTH,
             ttft_ms=api.ttft_ms,
             same_model=api.open_model == model_id,
+            usd_per_request=per_request,
         ))
     rows.sort(key=lambda a: (not a.same_model, a.usd_per_month))
     return tuple(rows)

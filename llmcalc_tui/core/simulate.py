@@ -568,13 +568,13 @@ def simulate(setup: ServingSetup, workload: Workload) -> SimResult:
             for req, chunk in scheduled:
                 req.prefilled += chunk
                 if req.prefilled >= req.target:
-                    prefilling.remove(req)
                     req.generated += 1  # the prefill's last position yields the next token
                     if req.first_token < 0:
                         req.first_token = now
                     if req.generated >= req.output:
-                        finish(req)
+                        finish(req)  # release() takes it out of the prefilling list
                     else:
+                        prefilling.remove(req)
                         start_decode(req)
         if kv_used > peak_used:
             peak_used = kv_used

@@ -17,7 +17,7 @@ from textual.widgets import Input, Select, Tab, Tabs
 
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.config import HARDWARE_KINDS
-from llmcalc_tui.core.scenario import Scenario, canonical_ids
+from llmcalc_tui.core.scenario import Scenario, ScenarioError, canonical_ids
 from llmcalc_tui.export import export_scenarios
 from llmcalc_tui.messages import FieldEdited, HardwareChosen, PickRequested
 from llmcalc_tui.scenarios import ScenarioStore, ScenarioStoreError, unknown_ids
@@ -97,6 +97,11 @@ class MainScreen(Screen[None]):
         Binding("f9", "copy_summary", "Copy", id="copy-summary",
                 tooltip="Copy the scenario and results as Markdown (OSC 52)"),
         Binding("ctrl+t", "app.change_theme", "Theme", id="change-theme", tooltip="Pick a theme"),
+        Binding("ctrl+l", "open_plan", "Plan", show=False, id="open-plan",
+                tooltip="Hardware, layout and replicas to serve a request rate (llmcalc plan)"),
+        Binding("ctrl+g", "open_plots", "Plots", show=False, id="open-plots", tooltip="The scenario's curves"),
+        Binding("ctrl+y", "copy_launch", "Copy launch", show=False, id="copy-launch",
+                tooltip="Copy the engine's launch command for this scenario (OSC 52)"),
         Binding("f2", "show_page('setup')", "Setup", id="focus-form", tooltip="Go to the form"),
         Binding("f3", "show_page('results')", "Results", id="focus-results", tooltip="Go to the results"),
         Binding("f4", "show_page('grid')", "Grid", id="focus-grid", tooltip="Go to the hardware grid"),
@@ -552,6 +557,47 @@ class MainScreen(Screen[None]):
         text = export_scenarios([self.current_candidate().item], "md")
         self.app.copy_to_clipboard(text)
         self.notify(f"Copied the scenario as Markdown ({len(text):,} characters)", timeout=3)
+
+    def action_open_plan(self) -> None:
+        """Plan the serving fleet for the current model and workload."""
+        from llmcalc_tui.screens.plan import PlanScreen
+
+        if self.state is None or self.state.scenario.model not in self.catalog.models:
+            self.notify("Plan sizes self-hosted open models: pick one first.", severity="warning")
+            return
+        from llmcalc_tui.core.plan import DEFAULT_HARDWARE
+
+        hardware = tuple(h for h in DEFAULT_HARDWARE if h in self.catalog.hardware)
+        own = self.state.scenario.hardware
+        if own in self.catalog.hardware and own not in hardware:
+            hardware = (own, *hardware)  # the scenario's own hardware is planned too
+        self.app.push_screen(PlanScreen(self.catalog, self.state.scenario, hardware))
+
+    def action_open_plots(self) -> None:
+        """Plot the current scenario's curves."""
+        from llmcalc_tui.screens.plots import PlotsScreen
+
+        state = self.state
+        if state is None:
+            return
+        rows = state.grid if state.grid_scenario == state.scenario else None
+        s = state.scenario
+        self.app.push_screen(PlotsScreen(self.catalog, s, rows, f"{s.model} on {s.gpus} x {s.hardware}",
+                                         grid_basis=state.grid_basis))
+
+    def action_copy_launch(self) -> None:
+        """Copy the launch command of the scenario's engine to the clipboard."""
+        from llmcalc_tui.core.launch import launch_for
+
+        if self.state is None:
+            return
+        try:
+            launch = launch_for(self.state.scenario, self.catalog)
+        except ScenarioError as exc:
+            self.notify(f"No launch command: {exc.message}", severity="warning")
+            return
+        self.app.copy_to_clipboard(launch.command)
+        self.notify(f"Copied the {launch.target} launch command ({len(launch.command):,} characters)", timeout=3)
 
     # ------------------------------------------------------------------ quitting
 

@@ -172,3 +172,10 @@ def test_core_step_cost_memoises():
 def test_recorded_pairs_replace_the_length_distributions(setup_8b):
     paired = Workload(Lengths.fixed(1), Lengths.fixed(1), requests=300, rate_rps=8, seed=4, pairs=((700, 30),))
     assert simulate(setup_8b, paired) == simulate(setup_8b, fixed(700, 30, requests=300, rate_rps=8, seed=4))
+
+
+def test_one_token_outputs_finish_at_their_prefill(setup_8b):
+    """A request that wants a single token is done when its prompt is (the prefill pool of disaggregated serving)."""
+    result = simulate(setup_8b, fixed(1000, 1, rate_rps=20.0, requests=200))
+    assert result.completed == 200 and result.rejected == 0
+    assert result.e2e_s.p50 == pytest.approx(result.ttft_s.p50)
