@@ -121,9 +121,13 @@ def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = Tru
     parser.add_argument("--lifetime-years", type=float_in("--lifetime-years", MIN_LIFETIME_YEARS, MAX_LIFETIME_YEARS),
                         help=f"years to spread the price over, {MIN_LIFETIME_YEARS:g}-{MAX_LIFETIME_YEARS:g} (local)")
     parser.add_argument("--gpu-hour-price", type=float_in("--gpu-hour-price", 0, 1e6), help="cloud $/GPU-hour")
-    parser.add_argument("--cached-input", type=float_in("--cached-input", 0, 1), help="cached input share (API)")
+    parser.add_argument("--cached-input", type=float_in("--cached-input", 0, 1),
+                        help="cached share of the prompt (API price; self-hosted: the prefix cache)")
     parser.add_argument("--requests-per-minute", type=float_in("--requests-per-minute", 0, 1e9), help="for $/month")
     add_api_options(parser)
+    from llmcalc_tui.levers_cli import add_lever_options  # issue 14 levers
+
+    add_lever_options(parser)
 
 
 OPTION_FIELDS = {
@@ -181,6 +185,9 @@ def scenario_from_args(args: argparse.Namespace, base: Scenario | None = None) -
         for dest, field in OPTION_FIELDS.items()
         if getattr(args, dest, None) is not None
     }
+    from llmcalc_tui.levers_cli import lever_updates  # issue 14 levers
+
+    updates |= lever_updates(args)
     data = (base or Scenario()).model_dump()
     data.update(updates)
     try:

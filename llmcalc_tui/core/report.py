@@ -62,6 +62,7 @@ def estimate_table(est: Estimate) -> str:
     else:
         lines.append("hosted API")
     lines.append(f"workload: {s.input_tokens:,} in, {s.output_tokens:,} out, batch {est.batch:,}")
+    lines.extend(est.lever_lines)  # issue 14: what each pulled lever did, before -> after
     lines.append("")
     if est.memory:
         m = est.memory
