@@ -238,6 +238,13 @@ def build_parser() -> OneLineParser:
 
     p = sub.add_parser("models", help="list open and API models")
     p.add_argument("--search", help="filter by text")
+    p.add_argument("--fits", type=identifier("--fits"), metavar="HARDWARE",
+                   help="only the models that run on this hardware (GPU or offload), with their best format")
+    p.add_argument("--ram-gib", type=float_in("--ram-gib", 0, 1_000_000, low_open=True),
+                   help="with --fits: system RAM of the host")
+    p.add_argument("--sort", choices=["size", "speed"], default="size", help="with --fits: order (default size)")
+    p.add_argument("--min-tok-s", type=float_in("--min-tok-s", 0, 1e6),
+                   help="with --fits: speed floor of the best format (default 10)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("hardware", help="list hardware")
@@ -300,6 +307,10 @@ def cmd_models(args: argparse.Namespace, catalog: Catalog) -> int:
     from llmcalc_tui.core.architecture import param_breakdown
     from llmcalc_tui.core.report import table
 
+    if args.fits:  # issue 14: the models that run on a machine
+        from llmcalc_tui.quants_cli import cmd_models_fit
+
+        return cmd_models_fit(args, catalog)
     needle = (args.search or "").lower()
     rows = []
     for m in catalog.models.values():
