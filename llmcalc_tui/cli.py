@@ -234,6 +234,8 @@ def build_parser() -> OneLineParser:
     p = sub.add_parser("fit", help="the workload on every hardware entry")
     add_workload_options(p)
     p.add_argument("--kind", choices=["datacenter", "workstation", "consumer", "apple", "edge", "cpu"])
+    p.add_argument("--offload", action="store_true",
+                   help="a setup too big for one device may keep layers in system RAM (llama.cpp, Ollama)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("models", help="list open and API models")
@@ -293,7 +295,7 @@ def cmd_fit(args: argparse.Namespace, catalog: Catalog) -> int:
     from llmcalc_tui.core.compat import build_grid
     from llmcalc_tui.core.report import grid_table
 
-    rows = build_grid(scenario_from_args(args), catalog)
+    rows = build_grid(scenario_from_args(args), catalog, offload=args.offload)
     if args.kind:
         rows = [r for r in rows if r.kind == args.kind]
     if args.json:

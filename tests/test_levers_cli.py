@@ -116,3 +116,29 @@ def test_models_fits_lists_runnable_models_fast(capsys):
     assert "llama-3.1-8b" in ids and "llama-3.1-70b" in ids
     code, out, _ = run(capsys, "models", "--fits", "rtx-4090")
     assert code == 0 and "models run on rtx-4090" in out
+
+
+def test_fit_with_offload_says_how_many_layers_and_how_fast(capsys):
+    code, out, err = run(capsys, "fit", "--model", "llama-3.1-70b", "--weights", "q4_k_m", "--offload", "--json")
+    assert code == 0, err
+    rows = {r["hardware"]: r for r in json.loads(out)}
+    row = rows["rtx-4090"]
+    assert row["fits"] and row["placement"] == "offload" and 30 <= row["gpu_layers"] < 80
+    assert 2 <= row["decode_tok_s"] <= 4 and row["gpus_needed"] == 1
+    assert rows["h100-sxm"]["placement"] == "gpu"  # vLLM does not offload; one H100 holds it anyway
+    code, out, _ = run(capsys, "fit", "--model", "llama-3.1-70b", "--weights", "q4_k_m", "--kind", "consumer")
+    assert "offload" not in out  # without --offload the grid is as before
+    code, out, _ = run(capsys, "fit", "--model", "llama-3.1-70b", "--weights", "q4_k_m", "--kind", "consumer", "--offload")
+    assert f"offload {row['gpu_layers']}/80" in out
+
+
+def test_plan_takes_the_speculative_and_prefix_levers(capsys):
+    args = ("plan", "--model", "llama-3.1-8b", "--rps", "5", "--input-tokens", "4000", "--output-tokens", "200",
+            "--hardware", "h100-sxm", "--json")
+    _, plain, _ = run(capsys, *args)
+    _, cached, _ = run(capsys, *args, "--cached-prefix", "0.75")
+    _, drafted, _ = run(capsys, *args, "--eagle")
+    p, c, d = (json.loads(x)["options"][0] for x in (plain, cached, drafted))
+    assert c["ttft_ms"] < p["ttft_ms"] and d["tpot_ms"] < p["tpot_ms"]
+    code, _, err = run(capsys, *args, "--gpu-layers", "10")
+    assert code == 2 and "estimate and fit" in err

@@ -223,56 +223,126 @@ def _prefix(r: Resolved, est: Estimate) -> Estimate:
 # ----------------------------------------------------------------------------- speculative decoding
 
 
+@dataclasses.dataclass(frozen=True)
+class DraftSetup:
+    row: spec.AcceptanceSpec
+    acceptance: float
+    k: int
+    draft_bytes: float
+    draft_kv_per_sequence: float
+    draft_pass_s: object
+    """(tokens, context) -> seconds of one draft pass over `tokens` sequences."""
+
+
+def _draft_setup(r: Resolved, catalog: Catalog, method: str, draft: ModelSpec | None) -> DraftSetup:
+    s = r.scenario
+    model, hw, engine, wfmt, kvfmt = r.model, r.hardware, r.engine, r.weights, r.kv
+    assert model and hw and engine and wfmt and kvfmt
+    row = spec.acceptance_for(catalog, method, model.id, draft.id if draft else "")
+    acceptance = s.acceptance if s.acceptance is not None else spec.acceptance_rate(row)
+    k = s.draft_tokens or row.draft_tokens or (model.mtp_layers if method == "mtp" else DEFAULT_DRAFT_TOKENS)
+    full_context = s.input_tokens + s.output_tokens
+    bpv = kv_bytes_per_value(kvfmt)
+    if draft is not None:
+        draft_bytes = arch.weight_bytes(draft, wfmt).total
+        draft_kv = arch.kv_cache_bytes(draft, full_context, bpv, engine.kv_frees_windowed_layers, 1)
+
+        def draft_pass(tokens: int, context: float) -> float:
+            return lever_timing.decode_step_s(draft, wfmt, kvfmt, engine, hw, tokens, context)  # type: ignore[arg-type]
+    else:
+        if method == "mtp":
+            draft_bytes = arch.mtp_params(model) * wfmt.bits_per_weight / 8
+        else:
+            h = model.hidden_size
+            draft_bytes = (arch.layer_params(model, model.layers[-1]) + 2 * h * h) * EAGLE_HEAD_BITS / 8
+        # The heads are one decoder layer each: one layer's KV cache, and one layer plus the output matrix read per pass.
+        draft_kv = arch.kv_cache_bytes(model, full_context, bpv, engine.kv_frees_windowed_layers, 1) / model.num_layers
+        sizes = offload.layer_sizes(model, wfmt)
+        whole_read = model.num_layers * (sizes.dense + sizes.experts_read) + sizes.head
+        head_share = (sizes.dense + sizes.experts_read + sizes.head) / whole_read
+
+        def draft_pass(tokens: int, context: float) -> float:
+            return head_share * lever_timing.decode_step_s(model, wfmt, kvfmt, engine, hw, tokens, context)
+    return DraftSetup(row, acceptance, k, draft_bytes, draft_kv, draft_pass)
+
+
+def _method(r: Resolved, catalog: Catalog) -> tuple[str, ModelSpec | None]:
+    """The drafting method and draft model the scenario asks for (errors name the field)."""
+    s = r.scenario
+    model = r.model
+    assert model
+    if s.draft_model is not None:
+        draft_id, _ = lookup_id(s.draft_model, catalog, "model")
+        if draft_id not in catalog.models:
+            raise ScenarioError("draft_model", f"{draft_id} is a hosted API model: a draft must be an open model")
+        if draft_id == model.id:
+            raise ScenarioError("draft_model", "the draft model must be smaller than the target, not the target itself")
+        return "draft_model", catalog.models[draft_id]
+    if s.mtp:
+        if not model.mtp_layers:
+            raise ScenarioError("mtp", f"{model.id} has no multi-token-prediction layers (try --eagle or --draft-model)")
+        return "mtp", None
+    return "eagle", None
+
+
+def lever_step_cost(scenario, catalog: Catalog, decode, prefill):
+    """The simulation's step costs with the levers (for `plan`): a cached share of each prompt scales its
+    prefill by the FLOPs left; drafting scales the decode step at a batch by the TPOT ratio
+    speculative_decode gives there. No lever: the functions as given."""
+    from functools import lru_cache
+
+    from llmcalc_tui.core.scenario import resolve
+
+    if scenario.cached_share > 0:
+        plain_prefill, share = prefill, scenario.cached_share
+        r0 = resolve(scenario, catalog)
+        block = r0.engine.prefix_block_tokens if r0.engine else 1
+
+        def prefill(batch: int, tokens: int) -> float:
+            cached = cached_prefix_split(tokens, share, block).cached_tokens
+            return plain_prefill(batch, tokens) * prefill_flops_share(r0.model, tokens, cached)  # type: ignore[arg-type]
+    if not scenario.speculates:
+        return decode, prefill
+
+    r = resolve(scenario, catalog)
+    method, draft = _method(r, catalog)
+    setup = _draft_setup(r, catalog, method, draft)
+    model, hw, engine, wfmt, kvfmt = r.model, r.hardware, r.engine, r.weights, r.kv
+
+    @lru_cache(maxsize=4096)
+    def ratio(batch: int, context_bucket: int) -> float:
+        context = float(context_bucket)
+        result = spec.speculative_decode(
+            setup.acceptance, setup.k, lambda t: setup.draft_pass_s(t, context),  # type: ignore[operator]
+            lambda t: lever_timing.verify_pass_s(model, wfmt, kvfmt, engine, hw, batch, max(1, t // batch), context),
+            batch)
+        return result.time_per_output_token_s / result.baseline_step_s
+
+    def speculative_decode_step(batch: int, context: float) -> float:
+        return decode(batch, context) * ratio(max(1, int(batch)), int(context) // 256 * 256 + 128)
+
+    return speculative_decode_step, prefill
+
+
 def _speculate(r: Resolved, catalog: Catalog, est: Estimate, explain: bool) -> Estimate:
     s = r.scenario
     model, hw, engine, wfmt, kvfmt = r.model, r.hardware, r.engine, r.weights, r.kv
     assert model and hw and engine and wfmt and kvfmt
     warnings = list(est.warnings)
-    draft: ModelSpec | None = None
-    if s.draft_model is not None:
-        draft_id, _ = lookup_id(s.draft_model, catalog, "model")
-        if draft_id not in catalog.models:
-            raise ScenarioError("draft_model", f"{draft_id} is a hosted API model: a draft must be an open model")
-        draft = catalog.models[draft_id]
-        if draft.id == model.id:
-            raise ScenarioError("draft_model", "the draft model must be smaller than the target, not the target itself")
-        if draft.vocab_size != model.vocab_size:
-            warnings.append(f"draft {draft.id} has a {draft.vocab_size:,}-token vocabulary, {model.id} "
-                            f"{model.vocab_size:,}: engines need the same tokenizer")
-        method, draft_name = "draft_model", draft.id
-    elif s.mtp:
-        if not model.mtp_layers:
-            raise ScenarioError("mtp", f"{model.id} has no multi-token-prediction layers (try --eagle or --draft-model)")
-        method, draft_name = "mtp", f"{model.mtp_layers} MTP layer(s)"
-    else:
-        method, draft_name = "eagle", "EAGLE heads"
-    row = spec.acceptance_for(catalog, method, model.id, draft.id if draft else "")
-    acceptance = s.acceptance if s.acceptance is not None else spec.acceptance_rate(row)
-    k = s.draft_tokens or row.draft_tokens or (model.mtp_layers if method == "mtp" else DEFAULT_DRAFT_TOKENS)
+    method, draft = _method(r, catalog)
+    if draft is not None and draft.vocab_size != model.vocab_size:
+        warnings.append(f"draft {draft.id} has a {draft.vocab_size:,}-token vocabulary, {model.id} "
+                        f"{model.vocab_size:,}: engines need the same tokenizer")
+    draft_name = draft.id if draft else (f"{model.mtp_layers} MTP layer(s)" if method == "mtp" else "EAGLE heads")
+    setup = _draft_setup(r, catalog, method, draft)
+    row, acceptance, k = setup.row, setup.acceptance, setup.k
     batch = est.batch
     context = s.input_tokens + s.output_tokens / 2.0
-    sizes = offload.layer_sizes(model, wfmt)
-    whole_read = model.num_layers * (sizes.dense + sizes.experts_read) + sizes.head
+    draft_bytes = setup.draft_bytes
+    draft_kv = batch * setup.draft_kv_per_sequence
 
-    if draft is not None:
-        draft_bytes = arch.weight_bytes(draft, wfmt).total
-        draft_kv = batch * arch.kv_cache_bytes(draft, s.input_tokens + s.output_tokens, kv_bytes_per_value(kvfmt),
-                                               engine.kv_frees_windowed_layers, 1)
-        def draft_pass(tokens: int) -> float:
-            return lever_timing.decode_step_s(draft, wfmt, kvfmt, engine, hw, tokens, context)  # type: ignore[arg-type]
-    else:
-        if method == "mtp":
-            draft_bytes = arch.mtp_params(model) * wfmt.bits_per_weight / 8
-            head_layers = 1
-        else:
-            h = model.hidden_size
-            draft_bytes = (arch.layer_params(model, model.layers[-1]) + 2 * h * h) * EAGLE_HEAD_BITS / 8
-            head_layers = 1
-        draft_kv = batch * arch.kv_cache_bytes(model, s.input_tokens + s.output_tokens, kv_bytes_per_value(kvfmt),
-                                               engine.kv_frees_windowed_layers, 1) / model.num_layers
-        head_share = (head_layers * (sizes.dense + sizes.experts_read) + sizes.head) / whole_read
-        def draft_pass(tokens: int) -> float:
-            return head_share * lever_timing.decode_step_s(model, wfmt, kvfmt, engine, hw, tokens, context)
+    def draft_pass(tokens: int) -> float:
+        return setup.draft_pass_s(tokens, context)
 
     def target_pass(tokens: int) -> float:
         return lever_timing.verify_pass_s(model, wfmt, kvfmt, engine, hw, batch, max(1, tokens // batch), context)

@@ -36,6 +36,8 @@ class PlanRequest:
     prompt_lengths: tuple[int, ...] = ()
     """Prompt lengths to draw from (a file of real traffic); empty: every prompt has input_tokens."""
     output_lengths: tuple[int, ...] = ()
+    levers: tuple[tuple[str, object], ...] = ()
+    """Scenario fields of the issue 14 levers (speculative decoding, a cached prefix) for every candidate."""
     requests_per_probe: int = 1000
     bisection_steps: int = 7
     seed: int = 0
@@ -215,7 +217,7 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
             model=model_id, hardware=hw_id, gpus=tp, tp=tp, engine=engine, input_tokens=longest_prompt,
             output_tokens=longest_output, batch="max", weights=req.weights,
             kv_cache=req.kv_cache or "fp16",
-        )
+        ).model_copy(update=dict(req.levers))
         try:
             est = estimate(base, catalog, explain=False)
         except ScenarioError as exc:
