@@ -52,7 +52,9 @@ from llmcalc_tui.state import (
 )
 from llmcalc_tui.widgets.api_compare import ApiComparePanel
 from llmcalc_tui.widgets.compat_grid import CompatGrid, GridPane
-from llmcalc_tui.widgets.form_pane import ApiPane, CostPane, DeploymentPane, FormPane, ModelPane, WorkloadPane
+from llmcalc_tui.widgets.form_pane import (
+    ApiPane, CostPane, DeploymentPane, FormPane, LeversPane, ModelPane, WorkloadPane,
+)
 from llmcalc_tui.widgets.results import ResultsPanel, SummaryBar, setup_words
 from llmcalc_tui.widgets.pick_field import PickField
 from llmcalc_tui.widgets.text_block import TextBlock
@@ -97,6 +99,10 @@ class MainScreen(Screen[None]):
         Binding("f9", "copy_summary", "Copy", id="copy-summary",
                 tooltip="Copy the scenario and results as Markdown (OSC 52)"),
         Binding("ctrl+t", "app.change_theme", "Theme", id="change-theme", tooltip="Pick a theme"),
+        Binding("ctrl+b", "lever_view('quants')", "Quants", show=False, id="show-quants",
+                tooltip="Every weight format of this model on this hardware, the best first"),
+        Binding("ctrl+g", "lever_view('models')", "Models that fit", show=False, id="show-models-fit",
+                tooltip="The models that run on this hardware, with their best format"),
         Binding("f2", "show_page('setup')", "Setup", id="focus-form", tooltip="Go to the form"),
         Binding("f3", "show_page('results')", "Results", id="focus-results", tooltip="Go to the results"),
         Binding("f4", "show_page('grid')", "Grid", id="focus-grid", tooltip="Go to the hardware grid"),
@@ -177,6 +183,7 @@ class MainScreen(Screen[None]):
                     with Vertical(id="form-right", classes="form-column"):
                         yield CostPane(self.catalog, raw, id="pane-cost").data_bind(MainScreen.state)
                         yield ApiPane(self.catalog, raw, id="pane-api").data_bind(MainScreen.state)
+                        yield LeversPane(self.catalog, raw, id="pane-levers").data_bind(MainScreen.state)
             with Vertical(id="right"):
                 with Horizontal(id="top"):
                     yield ResultsPanel(id="page-results", classes="page").data_bind(MainScreen.state)
@@ -285,6 +292,14 @@ class MainScreen(Screen[None]):
         assert self.state is not None
         if message.basis in GRID_BASES:
             self.state = set_grid_basis(self.state, message.basis, self.catalog)  # type: ignore[arg-type]
+
+    @on(CompatGrid.OffloadRequested)
+    def _offload_requested(self, message: CompatGrid.OffloadRequested) -> None:
+        message.stop()
+        assert self.state is not None
+        from llmcalc_tui.state import set_grid_offload  # issue 14: the grid's offload toggle
+
+        self.state = set_grid_offload(self.state, message.offload, self.catalog)
 
     @on(PickRequested)
     def _pick_requested(self, message: PickRequested) -> None:
@@ -575,6 +590,12 @@ class MainScreen(Screen[None]):
         )
 
     # ------------------------------------------------------------------ help
+
+    def action_lever_view(self, which: str) -> None:
+        """The quants or models-that-fit view (issue 14, screens/levers_views.py)."""
+        from llmcalc_tui.screens.levers_views import open_view
+
+        open_view(self, which)
 
     def action_show_help(self) -> None:
         """Show keys and help for the focused widget."""
