@@ -271,6 +271,8 @@ def _method(r: Resolved, catalog: Catalog) -> tuple[str, ModelSpec | None]:
     s = r.scenario
     model = r.model
     assert model
+    if sum((s.draft_model is not None, s.mtp, s.eagle)) > 1:
+        raise ScenarioError("draft_model", "choose one way to draft: a draft model, MTP or EAGLE")
     if s.draft_model is not None:
         draft_id, _ = lookup_id(s.draft_model, catalog, "model")
         if draft_id not in catalog.models:

@@ -112,8 +112,6 @@ class Scenario(BaseModel):
             raise ValueError(f"reasoning tokens must be between 0 and {MAX_TOKENS:,}")
         if isinstance(self.gpu_layers, int) and not isinstance(self.gpu_layers, bool) and self.gpu_layers < 0:
             raise ValueError("gpu layers must be 0 or more, or 'auto'")
-        if sum((self.draft_model is not None, self.mtp, self.eagle)) > 1:
-            raise ValueError("choose one way to draft: a draft model, MTP or EAGLE")
         if self.cached_prefix_tokens is not None and self.cached_prefix_tokens > self.input_tokens:
             raise ValueError(f"a cached prefix of {self.cached_prefix_tokens:,} tokens exceeds the "
                              f"{self.input_tokens:,}-token prompt")
