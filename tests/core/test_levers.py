@@ -182,3 +182,17 @@ def test_no_lever_leaves_the_estimate_untouched():
     est = estimate(Scenario(model="llama-3.1-8b"), CATALOG)
     assert est.offload is None and est.speculative is None and est.prefix_cache is None
     assert "offload" not in est.to_json()
+
+
+def test_n_cpu_moe_moves_only_the_experts_of_the_first_layers():
+    model, fmt = CATALOG.models["qwen3-30b-a3b"], Q4KM
+    sizes = offload.layer_sizes(model, fmt)
+    n = model.num_layers
+    p = offload.place(model, fmt, FP16, LLAMA_CPP, 1200, gpu_layers=n, cpu_expert_layers=10)
+    assert p.cpu_expert_layers == 10 and p.crossings == 20  # out to the CPU and back for each of them
+    assert p.ram_weights == pytest.approx(10 * sizes.experts)
+    whole = offload.place(model, fmt, FP16, LLAMA_CPP, 1200, gpu_layers=n)
+    assert p.vram_weights == pytest.approx(whole.vram_weights - 10 * sizes.experts)
+    # With 6 layers already in RAM, --n-cpu-moe 10 moves the experts of 4 more.
+    mixed = offload.place(model, fmt, FP16, LLAMA_CPP, 1200, gpu_layers=n - 6, cpu_expert_layers=10)
+    assert mixed.cpu_expert_layers == 4 and mixed.crossings == 2 + 8
