@@ -323,6 +323,7 @@ def api_scenario(scenario: Scenario, catalog: Catalog) -> Scenario | None:
         batch=1,
         requests_per_minute=scenario.requests_per_minute,
         cached_input_fraction=scenario.cached_input_fraction,
+        cached_prefix_tokens=scenario.cached_prefix_tokens,  # issue 14: the same lever as a token count
         batch_api=scenario.batch_api,
         priority=scenario.priority,
         reasoning=scenario.reasoning,
@@ -446,7 +447,7 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog, with_gr
 def _api_key(scenario: Scenario) -> tuple[object, ...]:
     return (scenario.api_model, scenario.input_tokens, scenario.output_tokens, scenario.requests_per_minute,
             scenario.cached_input_fraction, scenario.batch_api, scenario.priority, scenario.reasoning,
-            scenario.network_rtt_ms)
+            scenario.network_rtt_ms, scenario.cached_prefix_tokens)
 
 
 def initial_state(catalog: Catalog, scenario: Scenario | None = None, grid_basis: GridBasis = "cloud") -> AppState:

@@ -133,3 +133,13 @@ async def test_models_that_fit_view_and_escape():
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen and screen.state.scenario.hardware == "rtx-4090"
+
+
+async def test_a_cached_prefix_longer_than_the_prompt_marks_its_own_field():
+    app = new_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = pilot.app.screen
+        before = screen.state.estimate
+        await type_into(pilot, "cached_prefix_tokens", "5000")
+        assert "exceeds the 1,000-token prompt" in screen.state.errors["cached_prefix_tokens"]
+        assert screen.state.estimate is before

@@ -112,9 +112,6 @@ class Scenario(BaseModel):
             raise ValueError(f"reasoning tokens must be between 0 and {MAX_TOKENS:,}")
         if isinstance(self.gpu_layers, int) and not isinstance(self.gpu_layers, bool) and self.gpu_layers < 0:
             raise ValueError("gpu layers must be 0 or more, or 'auto'")
-        if self.cached_prefix_tokens is not None and self.cached_prefix_tokens > self.input_tokens:
-            raise ValueError(f"a cached prefix of {self.cached_prefix_tokens:,} tokens exceeds the "
-                             f"{self.input_tokens:,}-token prompt")
         return self
 
     @property
@@ -379,6 +376,9 @@ def pick_deployment(scenario: Scenario, hardware: HardwareSpec, api_model: bool)
 def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     """Look up every id and check the combination makes sense; raise ScenarioError if not."""
     notes: list[str] = []
+    if scenario.cached_prefix_tokens is not None and scenario.cached_prefix_tokens > scenario.input_tokens:
+        raise ScenarioError("cached_prefix_tokens", f"a cached prefix of {scenario.cached_prefix_tokens:,} tokens "
+                            f"exceeds the {scenario.input_tokens:,}-token prompt")
     model_id, note = lookup_id(scenario.model, catalog, "model")
     notes += [note] if note else []
     model = catalog.models.get(model_id)
