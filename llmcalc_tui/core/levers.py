@@ -94,6 +94,13 @@ def _offload(r: Resolved, catalog: Catalog, est: Estimate, explain: bool) -> Est
     else:
         gpu_layers = s.gpu_layers
     p = offload.place(model, wfmt, kvfmt, engine, context, gpu_layers, expert_layers, s.kv_offload)
+    if gpu_layers == n and not p.cpu_expert_layers and s.kv_offload and est.fits:
+        # Everything is on the GPU: the plain estimate stands (its pipeline and running-server TTFT included).
+        info = {"gpu_layers": n, "cpu_layers": 0, "vram_gib": round(est.memory.per_gpu / GIB, 4) if est.memory else None,
+                "ram_gib": 0.0, "cpu_expert_layers": 0, "kv_on_gpu": True,
+                "ram_capacity_gib": round(host.ram_bytes / GIB, 2), "prefill": "gpu"}
+        return dataclasses.replace(est, offload=info,
+                                   lever_lines=(*est.lever_lines, f"offload: all {n} layers fit on the GPU"))
 
     def fits(b: int) -> bool:
         return (offload.vram_bytes(p, model, engine, mem.overhead, b, s.input_tokens) <= mem.budget

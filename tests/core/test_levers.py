@@ -196,3 +196,35 @@ def test_n_cpu_moe_moves_only_the_experts_of_the_first_layers():
     # With 6 layers already in RAM, --n-cpu-moe 10 moves the experts of 4 more.
     mixed = offload.place(model, fmt, FP16, LLAMA_CPP, 1200, gpu_layers=n - 6, cpu_expert_layers=10)
     assert mixed.cpu_expert_layers == 4 and mixed.crossings == 2 + 8
+
+
+def test_offload_with_every_layer_on_the_gpu_is_the_plain_estimate():
+    s = Scenario(model="llama-3.1-8b", weights="q4_k_m", hardware="rtx-4090")
+    plain = estimate(s, CATALOG)
+    auto = estimate(s.model_copy(update={"gpu_layers": "auto"}), CATALOG)
+    assert auto.offload["gpu_layers"] == 32 and auto.offload["cpu_layers"] == 0
+    assert auto.timing == plain.timing and auto.memory == plain.memory
+    one_off = estimate(s.model_copy(update={"gpu_layers": 31}), CATALOG)
+    assert one_off.timing.tpot_ms > plain.timing.tpot_ms  # one layer in RAM is slower than none
+
+
+def test_host_rows_peak_bandwidth_is_channels_times_width_times_rate():
+    """hosts.toml derives peak RAM bandwidth as channels x 8 bytes x MT/s (JEDEC DDR5)."""
+    hosts = {h.kind: h for h in CATALOG.hosts.values()}
+    assert hosts["consumer"].ram_bandwidth_gb_s == pytest.approx(2 * 8 * 5600 / 1000)
+    assert hosts["workstation"].ram_bandwidth_gb_s == pytest.approx(8 * 8 * 4800 / 1000)
+    assert hosts["datacenter"].ram_bandwidth_gb_s == pytest.approx(2 * 8 * 8 * 4800 / 1000)
+    host = offload.host_for(RTX4090, CATALOG)
+    assert host.ram_bytes == 64 * 2**30 and host.pcie == 31.5e9  # the 4090's PCIe 4.0 x16 host link
+    assert host.ram_bandwidth == pytest.approx(89.6e9 * 0.7)
+    assert offload.host_for(RTX4090, CATALOG, ram_bandwidth_gb_s=120).ram_bandwidth == pytest.approx(120e9 * 0.7)
+
+
+def test_quants_on_apple_with_mlx_lists_mlx_formats_only():
+    from llmcalc_tui.core.quants import quants_for
+
+    rows = quants_for(Scenario(model="llama-3.1-8b", hardware="m3-max", engine="mlx"), CATALOG)
+    formats = {r.format for r in rows}
+    assert {"mlx-4bit", "mlx-8bit", "bf16"} <= formats
+    assert not any(f.startswith(("q4_", "iq", "awq", "fp8")) for f in formats)
+    assert all(r.placement in ("gpu", None) for r in rows)  # unified memory: nothing to offload
