@@ -142,3 +142,13 @@ def test_plan_takes_the_speculative_and_prefix_levers(capsys):
     assert c["ttft_ms"] < p["ttft_ms"] and d["tpot_ms"] < p["tpot_ms"]
     code, _, err = run(capsys, *args, "--gpu-layers", "10")
     assert code == 2 and "estimate and fit" in err
+
+
+def test_emit_llama_server_carries_the_offload(capsys):
+    code, out, _ = run(capsys, "estimate", "--model", "llama-3.1-70b", "--weights", "q4_k_m", "--hardware", "rtx-4090",
+                       "--gpu-layers", "auto", "--emit", "llama-server", "--json")
+    data = json.loads(out)
+    assert code == 0 and f"-ngl {data['offload']['gpu_layers']} " in data["launch"]["command"]
+    code, out, _ = run(capsys, "estimate", "--model", "qwen3-30b-a3b", "--weights", "q4_k_m", "--hardware", "rtx-4090",
+                       "--n-cpu-moe", "20", "--no-kv-offload", "--emit", "llama-server")
+    assert code == 0 and "--n-cpu-moe 20 -nkvo" in out

@@ -66,6 +66,11 @@ class LaunchSettings:
     gpu_memory_fraction: float
     max_step_tokens: int
     output_tokens: int
+    # Offload levers (issue 14): None / 0 / True when not pulled.
+    gpu_layers: int | None = None
+    """Layers the estimate placed on the GPU (None: all of them and the output layer)."""
+    cpu_expert_layers: int = 0
+    kv_offload: bool = True
 
 
 def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = None) -> LaunchSettings:
@@ -79,9 +84,11 @@ def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = No
     if r.model is None or r.deployment == "api":
         raise ScenarioError("model", f"{scenario.model} is an API model: there is nothing to launch")
     assert r.engine and r.weights and r.kv
-    if max_seqs is None:
+    offload = None
+    if max_seqs is None or scenario.offloads:
         est = estimate(scenario, catalog, explain=False)
-        max_seqs = est.batch
+        max_seqs = est.batch if max_seqs is None else max_seqs
+        offload = est.offload
     return LaunchSettings(
         model=r.model,
         weights=r.weights,
@@ -93,6 +100,9 @@ def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = No
         gpu_memory_fraction=r.engine.kv_memory_fraction,
         max_step_tokens=r.engine.activation_tokens,
         output_tokens=scenario.output_tokens,
+        gpu_layers=offload["gpu_layers"] if offload and offload["cpu_layers"] else None,
+        cpu_expert_layers=offload["cpu_expert_layers"] if offload else 0,
+        kv_offload=scenario.kv_offload,
     )
 
 
@@ -233,7 +243,11 @@ def _llama_server(s: LaunchSettings) -> Launch:
         raise _unsupported("llama-server", "KV cache", s.kv.id)
     gpus = s.tp * s.pp
     c = _Command("llama-server", "llama-server").flag("-m", _gguf_file(s))
-    c.flag("-ngl", s.model.num_layers + 1)
+    c.flag("-ngl", s.model.num_layers + 1 if s.gpu_layers is None else s.gpu_layers)
+    if s.cpu_expert_layers:
+        c.flag("--n-cpu-moe", s.cpu_expert_layers)
+    if not s.kv_offload:
+        c.flag("-nkvo")
     # The server divides its context among the slots: each slot gets -c / -np tokens.
     c.flag("-c", s.max_model_len * s.max_seqs).flag("-np", s.max_seqs)
     c.flag("-ctk", ctk).flag("-ctv", ctk)
@@ -242,7 +256,10 @@ def _llama_server(s: LaunchSettings) -> Launch:
     if gpus > 1:
         c.flag("-sm", "layer").flag("-ts", ",".join(["1"] * gpus))
     notes = [f"-m: the {s.weights.name} GGUF file of {s.model.name}",
-             f"-ngl {s.model.num_layers + 1}: every layer and the output layer on the GPU, as the estimate assumes"]
+             f"-ngl {s.model.num_layers + 1}: every layer and the output layer on the GPU, as the estimate assumes"
+             if s.gpu_layers is None else
+             f"-ngl {s.gpu_layers}: the last {s.gpu_layers} of {s.model.num_layers} layers on the GPU, the rest in "
+             "system RAM, as the estimate places them"]
     return Launch("llama-server", c.line(), tuple(c.flags), notes=tuple(notes))
 
 
