@@ -228,3 +228,15 @@ def test_quants_on_apple_with_mlx_lists_mlx_formats_only():
     assert {"mlx-4bit", "mlx-8bit", "bf16"} <= formats
     assert not any(f.startswith(("q4_", "iq", "awq", "fp8")) for f in formats)
     assert all(r.placement in ("gpu", None) for r in rows)  # unified memory: nothing to offload
+
+
+def test_deepseek_v3_mtp_uses_its_published_rate_and_module_size():
+    from llmcalc_tui.core import architecture as arch
+
+    model = CATALOG.models["deepseek-v3"]
+    assert arch.mtp_params(model) == 11_610_068_224  # the MTP layer count in the entry's notes (HF safetensors)
+    est = estimate(Scenario(model="deepseek-v3", hardware="h200", gpus=8, mtp=True), CATALOG)
+    spec = est.speculative
+    assert spec["acceptance_source"] == "deepseek-v3-mtp" and spec["draft_tokens"] == 1
+    assert spec["tokens_per_step"] == pytest.approx(1.85)  # 1 + 0.85
+    assert 1 < spec["speedup"] < 1.85
