@@ -63,7 +63,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     # Levers (issue 14): offload, speculative decoding, prefix cache.
     FieldSpec("gpu_layers", "GPU layers", "gpu_layers", "Layers on the GPU, the rest in RAM; auto: as many as fit"),
     FieldSpec("ram_gib", "RAM GiB", "opt_float", "System RAM for offloaded layers; empty: the usual host"),
-    FieldSpec("draft_model", "Draft", "opt_id", "Small model that drafts tokens (speculative decoding)"),
+    FieldSpec("draft_model", "Draft", "opt_id", "Small model that drafts tokens, speculative decoding (↓: list)"),
     FieldSpec("draft_tokens", "Draft tok", "opt_int", "Tokens drafted per step (k); empty: 4 or the table's"),
     FieldSpec("acceptance", "Acceptance", "opt_fraction", "Share of drafted tokens kept, 0-1; empty: sourced"),
     FieldSpec("cached_prefix_tokens", "Cached tok", "opt_int", "Prompt tokens already in the prefix cache"),
@@ -681,7 +681,7 @@ def hardware_options(catalog: Catalog) -> list[PickOption]:
 
 
 PICK_KINDS: Mapping[str, IdKind] = MappingProxyType({"model": "model", "hardware": "hardware",
-                                                     "api_model": "api_model"})
+                                                     "api_model": "api_model", "draft_model": "model"})
 """Picker field -> the kind of catalog id the core's forgiving search looks for."""
 
 

@@ -143,3 +143,21 @@ async def test_a_cached_prefix_longer_than_the_prompt_marks_its_own_field():
         await type_into(pilot, "cached_prefix_tokens", "5000")
         assert "exceeds the 1,000-token prompt" in screen.state.errors["cached_prefix_tokens"]
         assert screen.state.estimate is before
+
+
+async def test_draft_field_lists_open_models():
+    from llmcalc_tui.screens.pick import PickScreen
+
+    app = new_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = pilot.app.screen
+        await type_into(pilot, "draft_model", "")
+        await pilot.press("down")
+        await pilot.pause()
+        picker = app.screen
+        assert isinstance(picker, PickScreen)
+        ids = {o.id for o in picker.all_options}
+        assert "llama-3.2-1b" in ids and "gpt-4o" not in ids
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen

@@ -74,7 +74,8 @@ QUIT_QUESTION = "confirm-quit"
 MIN_SIZE = (60, 20)
 """Smallest terminal the layout works in; below it the screen says so instead of drawing a broken layout."""
 TOO_SMALL_TEXT = f"terminal too small (needs {MIN_SIZE[0]}x{MIN_SIZE[1]})"
-PICK_TITLES = {"model": "Pick a model (open and API)", "hardware": "Pick hardware", "api_model": "Pick an API model"}
+PICK_TITLES = {"model": "Pick a model (open and API)", "hardware": "Pick hardware", "api_model": "Pick an API model",
+               "draft_model": "Pick a draft model (open models)"}
 
 
 class PageTabs(Tabs, can_focus=False):
@@ -315,6 +316,7 @@ class MainScreen(Screen[None]):
             "model": model_options,
             "hardware": hardware_options,
             "api_model": api_model_options,
+            "draft_model": lambda c: [o for o in model_options(c) if o.id in c.models],  # issue 14: open only
         }[field](self.catalog)
 
         def chosen(value: str | None) -> None:

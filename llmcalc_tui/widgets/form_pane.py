@@ -79,8 +79,8 @@ def literal_options(options: list[tuple[str, str]]) -> list[tuple[Text, str]]:
 
 
 SELECT_FIELDS = {"weights", "kv_cache", "engine", "deployment"}
-PICK_FIELDS = {"model", "hardware", "api_model"}
-TEXT_FIELDS = {"draft_model", "reasoning"}
+PICK_FIELDS = {"model", "hardware", "api_model", "draft_model"}
+TEXT_FIELDS = {"reasoning"}
 """Plain text fields: an id or a word (no list, no number stepping)."""
 
 
