@@ -88,8 +88,14 @@ def _offload(r: Resolved, catalog: Catalog, est: Estimate, explain: bool) -> Est
     context = s.input_tokens + s.output_tokens
     mem = plan(model, engine, hw, wfmt, kvfmt, 1, 1, s.input_tokens, s.output_tokens)
     wanted_batch = 1 if s.batch == "max" else s.batch
+    # A draft model or heads run on the GPU: leave room for their weights and KV cache.
+    draft_fixed = draft_per_sequence = 0.0
+    if s.speculates:
+        setup = _draft_setup(r, catalog, *_method(r, catalog))
+        draft_fixed, draft_per_sequence = setup.draft_bytes, setup.draft_kv_per_sequence
     if s.gpu_layers is None or s.gpu_layers == "auto":
-        gpu_layers = offload.auto_gpu_layers(model, wfmt, kvfmt, engine, mem.budget, mem.overhead, wanted_batch,
+        room = mem.budget - draft_fixed - wanted_batch * draft_per_sequence
+        gpu_layers = offload.auto_gpu_layers(model, wfmt, kvfmt, engine, room, mem.overhead, wanted_batch,
                                              s.input_tokens, context, expert_layers, s.kv_offload)
     else:
         gpu_layers = s.gpu_layers
@@ -103,7 +109,8 @@ def _offload(r: Resolved, catalog: Catalog, est: Estimate, explain: bool) -> Est
                                    lever_lines=(*est.lever_lines, f"offload: all {n} layers fit on the GPU"))
 
     def fits(b: int) -> bool:
-        return (offload.vram_bytes(p, model, engine, mem.overhead, b, s.input_tokens) <= mem.budget
+        draft = draft_fixed + b * draft_per_sequence
+        return (offload.vram_bytes(p, model, engine, mem.overhead, b, s.input_tokens) + draft <= mem.budget
                 and offload.ram_bytes(p, b) <= host.ram_bytes)
 
     max_batch = 0
@@ -353,13 +360,26 @@ def _speculate(r: Resolved, catalog: Catalog, est: Estimate, explain: bool) -> E
     def draft_pass(tokens: int) -> float:
         return setup.draft_pass_s(tokens, context)
 
-    def target_pass(tokens: int) -> float:
-        return lever_timing.verify_pass_s(model, wfmt, kvfmt, engine, hw, batch, max(1, tokens // batch), context)
+    split = None
+    if est.offload and (est.offload["cpu_layers"] or est.offload["cpu_expert_layers"]):
+        # The target is split between GPU and RAM: verification passes cost what a split step costs.
+        host = offload.host_for(hw, catalog, s.ram_gib, s.ram_bandwidth_gb_s)
+        split = offload.place(model, wfmt, kvfmt, engine, s.input_tokens + s.output_tokens,
+                              est.offload["gpu_layers"], model.num_layers if s.cpu_moe else (s.n_cpu_moe or 0),
+                              s.kv_offload)
+
+    def target_pass_for(sequences: int):
+        def target_pass(tokens: int) -> float:
+            if split is not None:  # every token read as a sequence: the KV cache is read k + 1 times (small)
+                return offload.decode_step_s(split, model, wfmt, kvfmt, engine, hw, host, tokens, context)
+            return lever_timing.verify_pass_s(model, wfmt, kvfmt, engine, hw, sequences, max(1, tokens // sequences),
+                                              context)
+        return target_pass
 
     try:
-        result = spec.speculative_decode(acceptance, k, draft_pass, target_pass, batch)
-        at_one = spec.speculative_decode(acceptance, k, lambda t: draft_pass(1), lambda t: lever_timing.verify_pass_s(
-            model, wfmt, kvfmt, engine, hw, 1, t, context), 1) if batch > 1 else result
+        result = spec.speculative_decode(acceptance, k, draft_pass, target_pass_for(batch), batch)
+        at_one = spec.speculative_decode(acceptance, k, lambda t: draft_pass(1), target_pass_for(1), 1) \
+            if batch > 1 else result
     except ValueError as exc:
         raise ScenarioError("draft_tokens", str(exc)) from None
     extra = draft_bytes + draft_kv

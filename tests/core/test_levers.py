@@ -240,3 +240,16 @@ def test_deepseek_v3_mtp_uses_its_published_rate_and_module_size():
     assert spec["acceptance_source"] == "deepseek-v3-mtp" and spec["draft_tokens"] == 1
     assert spec["tokens_per_step"] == pytest.approx(1.85)  # 1 + 0.85
     assert 1 < spec["speedup"] < 1.85
+
+
+def test_offload_leaves_room_for_a_draft_and_the_split_target_verifies():
+    s = Scenario(model="llama-3.1-70b", weights="q4_k_m", hardware="rtx-4090", ram_gib=64, gpu_layers="auto")
+    alone = estimate(s, CATALOG)
+    drafted = estimate(s.model_copy(update={"draft_model": "llama-3.2-1b", "acceptance": 0.7, "draft_tokens": 4}),
+                       CATALOG)
+    assert drafted.fits and drafted.offload["gpu_layers"] < alone.offload["gpu_layers"]
+    assert drafted.memory.per_gpu <= drafted.memory.budget_per_gpu
+    # Against a 300 ms split step the 1B draft's passes are cheap: the speed-up nears the tokens per step.
+    spec = drafted.speculative
+    assert 2.3 < spec["speedup"] < spec["tokens_per_step"] == pytest.approx(2.7731, abs=1e-4)
+    assert drafted.timing.tpot_ms < alone.timing.tpot_ms / 2.3
