@@ -299,6 +299,10 @@ class LlmCalcApp(App[int]):
             yield SystemCommand("Copy launch command", "The engine's command line for this scenario (ctrl+y)",
                                 screen.action_copy_launch)
             yield SystemCommand("Help", "Keys and how the calculator works (F1)", screen.action_show_help)
+            yield SystemCommand("Best weight format (quants)", "Every format of this model on this hardware (ctrl+b)",
+                                lambda: screen.action_lever_view("quants"))
+            yield SystemCommand("Models that fit this hardware", "Each model's best format and speed (ctrl+f)",
+                                lambda: screen.action_lever_view("models"))
             for page, key, words in (("setup", "F2", "the form"), ("results", "F3", "the results"),
                                      ("grid", "F4", "the hardware grid"), ("api", "F6", "the API comparison")):
                 yield SystemCommand(f"Go to {words}", f"Show and focus {words} ({key})",

@@ -121,9 +121,13 @@ def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = Tru
     parser.add_argument("--lifetime-years", type=float_in("--lifetime-years", MIN_LIFETIME_YEARS, MAX_LIFETIME_YEARS),
                         help=f"years to spread the price over, {MIN_LIFETIME_YEARS:g}-{MAX_LIFETIME_YEARS:g} (local)")
     parser.add_argument("--gpu-hour-price", type=float_in("--gpu-hour-price", 0, 1e6), help="cloud $/GPU-hour")
-    parser.add_argument("--cached-input", type=float_in("--cached-input", 0, 1), help="cached input share (API)")
+    parser.add_argument("--cached-input", type=float_in("--cached-input", 0, 1),
+                        help="cached share of the prompt (API price; self-hosted: the prefix cache)")
     parser.add_argument("--requests-per-minute", type=float_in("--requests-per-minute", 0, 1e9), help="for $/month")
     add_api_options(parser)
+    from llmcalc_tui.levers_cli import add_lever_options  # issue 14 levers
+
+    add_lever_options(parser)
 
 
 OPTION_FIELDS = {
@@ -181,6 +185,9 @@ def scenario_from_args(args: argparse.Namespace, base: Scenario | None = None) -
         for dest, field in OPTION_FIELDS.items()
         if getattr(args, dest, None) is not None
     }
+    from llmcalc_tui.levers_cli import lever_updates  # issue 14 levers
+
+    updates |= lever_updates(args)
     data = (base or Scenario()).model_dump()
     data.update(updates)
     try:
@@ -227,10 +234,19 @@ def build_parser() -> OneLineParser:
     p = sub.add_parser("fit", help="the workload on every hardware entry")
     add_workload_options(p)
     p.add_argument("--kind", choices=["datacenter", "workstation", "consumer", "apple", "edge", "cpu"])
+    p.add_argument("--offload", action="store_true",
+                   help="a setup too big for one device may keep layers in system RAM (llama.cpp, Ollama)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("models", help="list open and API models")
     p.add_argument("--search", help="filter by text")
+    p.add_argument("--fits", type=identifier("--fits"), metavar="HARDWARE",
+                   help="only the models that run on this hardware (GPU or offload), with their best format")
+    p.add_argument("--ram-gib", type=float_in("--ram-gib", 0, 1_000_000, low_open=True),
+                   help="with --fits: system RAM of the host")
+    p.add_argument("--sort", choices=["size", "speed"], default="size", help="with --fits: order (default size)")
+    p.add_argument("--min-tok-s", type=float_in("--min-tok-s", 0, 1e6),
+                   help="with --fits: speed floor of the best format (default 10)")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("hardware", help="list hardware")
@@ -279,7 +295,7 @@ def cmd_fit(args: argparse.Namespace, catalog: Catalog) -> int:
     from llmcalc_tui.core.compat import build_grid
     from llmcalc_tui.core.report import grid_table
 
-    rows = build_grid(scenario_from_args(args), catalog)
+    rows = build_grid(scenario_from_args(args), catalog, offload=args.offload)
     if args.kind:
         rows = [r for r in rows if r.kind == args.kind]
     if args.json:
@@ -293,6 +309,10 @@ def cmd_models(args: argparse.Namespace, catalog: Catalog) -> int:
     from llmcalc_tui.core.architecture import param_breakdown
     from llmcalc_tui.core.report import table
 
+    if args.fits:  # issue 14: the models that run on a machine
+        from llmcalc_tui.quants_cli import cmd_models_fit
+
+        return cmd_models_fit(args, catalog)
     needle = (args.search or "").lower()
     rows = []
     for m in catalog.models.values():

@@ -21,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "llmcalc_tui.compare_cli",
         "llmcalc_tui.prices_cli",
         "llmcalc_tui.completion_cli",
+        "llmcalc_tui.quants_cli",
     ):
         try:
             module = __import__(module_name, fromlist=["register"])

@@ -30,6 +30,9 @@ def register(sub: argparse._SubParsersAction) -> dict:
     p.add_argument("--disaggregated", action="store_true",
                    help="also size separate prefill and decode pools, with the KV transfer between them")
     p.add_argument("--json", action="store_true")
+    from llmcalc_tui.levers_cli import add_lever_options  # issue 14 levers
+
+    add_lever_options(p)
     return {"plan": cmd_plan}
 
 
@@ -64,12 +67,31 @@ def cmd_plan(args: argparse.Namespace, catalog: Catalog) -> int:
         ttft_slo_ms=args.ttft_slo_ms, tpot_slo_ms=args.tpot_slo_ms, percentile=args.percentile,
         hardware=tuple(args.hardware or ()), engine=args.engine, weights=args.weights, kv_cache=args.kv_cache,
         hybrid_local_share=args.hybrid_local_share, disaggregated=args.disaggregated,
+        levers=plan_levers(args),
     ), catalog)
     if args.json:
         print_json(result.to_json())
     else:
         print(plan_table(result))
     return 0
+
+
+def plan_levers(args: argparse.Namespace) -> tuple[tuple[str, object], ...]:
+    """The lever options for plan: speculative decoding and a cached prefix (offload is a one-machine lever
+    for estimate and fit, not a serving plan)."""
+    from llmcalc_tui.cli import UsageError
+    from llmcalc_tui.levers_cli import lever_updates
+
+    updates = lever_updates(args)
+    offload = [k for k in ("gpu_layers", "cpu_moe", "n_cpu_moe", "kv_offload", "ram_gib", "ram_bandwidth_gb_s")
+               if k in updates]
+    if offload:
+        raise UsageError("plan sizes GPU serving: offload options (--gpu-layers, --cpu-moe, --n-cpu-moe, "
+                         "--no-kv-offload, --ram-gib) belong to estimate and fit")
+    if isinstance(updates.get("cached_prefix_tokens"), int):
+        raise UsageError("plan takes --cached-prefix as a share of the prompt (0-1), since prompt lengths vary")
+    updates.pop("cached_prefix_tokens", None)
+    return tuple(sorted(updates.items()))
 
 
 def _ms(x: float | None) -> str:

@@ -24,7 +24,8 @@ from llmcalc_tui.core.scenario import IdKind, Scenario, ScenarioError, normalise
 from llmcalc_tui.core import units
 from llmcalc_tui.core.units import fmt_count
 
-FieldKind = Literal["int", "opt_int", "batch", "float", "opt_float", "fraction", "id", "opt_id", "deployment"]
+FieldKind = Literal["int", "opt_int", "batch", "float", "opt_float", "fraction", "id", "opt_id", "deployment",
+                    "gpu_layers", "opt_fraction", "reasoning"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,16 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("cloud_usd_per_hour", "$/GPU-hour", "opt_float", "Rent per GPU; empty: catalog (cloud)"),
     FieldSpec("api_model", "API model", "opt_id", "API to compare; empty: default (↓)"),
     FieldSpec("requests_per_minute", "Req/min", "float", "Request rate for $/month"),
-    FieldSpec("cached_input_fraction", "Cached in", "fraction", "API input billed as cached, 0-1 or %"),
+    FieldSpec("cached_input_fraction", "Cached in", "fraction",
+              "Share of the prompt already cached, 0-1 or %: cached API price, shorter prefill"),
+    FieldSpec("reasoning", "Reasoning", "reasoning", "API hidden reasoning: low, medium, high or N tokens"),
+    # Levers (issue 14): offload, speculative decoding, prefix cache.
+    FieldSpec("gpu_layers", "GPU layers", "gpu_layers", "Layers on the GPU, the rest in RAM; auto: as many as fit"),
+    FieldSpec("ram_gib", "RAM GiB", "opt_float", "System RAM for offloaded layers; empty: the usual host"),
+    FieldSpec("draft_model", "Draft", "opt_id", "Small model that drafts tokens, speculative decoding (↓: list)"),
+    FieldSpec("draft_tokens", "Draft tok", "opt_int", "Tokens drafted per step (k); empty: 4 or the table's"),
+    FieldSpec("acceptance", "Acceptance", "opt_fraction", "Share of drafted tokens kept, 0-1; empty: sourced"),
+    FieldSpec("cached_prefix_tokens", "Cached tok", "opt_int", "Prompt tokens already in the prefix cache"),
 )
 """Every form field, in form order."""
 FIELD_SPECS: Mapping[str, FieldSpec] = MappingProxyType({spec.name: spec for spec in FIELDS})
@@ -167,6 +177,17 @@ def parse_field(name: str, raw: str) -> Any:
         return _parse_id(name, text)
     if kind == "opt_id":
         return None if text.lower() in ("", "native", "default", "auto") else _parse_id(name, text)
+    if kind == "gpu_layers":
+        if text.lower() in ("", "none", "all"):
+            return None
+        return "auto" if text.lower() == "auto" else _parse_int(name, text)
+    if kind == "opt_fraction":
+        return None if text.lower() in ("", "auto") else _parse_float(name, text, percent=True)
+    if kind == "reasoning":
+        lowered = text.lower()
+        if lowered in ("", "none"):
+            return None
+        return lowered if lowered in ("low", "medium", "high") else _parse_int(name, text)
     if kind == "deployment":
         lowered = text.lower()
         if lowered in ("", "auto"):
@@ -241,6 +262,8 @@ class AppState:
     """Hardware grid of `scenario`'s workload, every row priced on `grid_basis`."""
     grid_basis: GridBasis = "cloud"
     """How the grid prices every row: rented (cloud $/GPU-hour) or owned (purchase + electricity)."""
+    grid_offload: bool = False
+    """Whether grid rows may keep layers in system RAM when one device is too small (issue 14)."""
     grid_scenario: Scenario | None = None
     """The scenario whose workload `grid` shows (None: no grid yet); it lags `scenario` while the grid is
     hidden, since edits then skip the grid (see `ensure_grid`)."""
@@ -300,6 +323,7 @@ def api_scenario(scenario: Scenario, catalog: Catalog) -> Scenario | None:
         batch=1,
         requests_per_minute=scenario.requests_per_minute,
         cached_input_fraction=scenario.cached_input_fraction,
+        cached_prefix_tokens=scenario.cached_prefix_tokens,  # issue 14: the same lever as a token count
         batch_api=scenario.batch_api,
         priority=scenario.priority,
         reasoning=scenario.reasoning,
@@ -329,10 +353,10 @@ def _grid_key(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update=GRID_INDEPENDENT)
 
 
-def grid_rows(scenario: Scenario, catalog: Catalog, basis: GridBasis) -> tuple[GridRow, ...]:
+def grid_rows(scenario: Scenario, catalog: Catalog, basis: GridBasis, offload: bool = False) -> tuple[GridRow, ...]:
     """The hardware grid of a scenario's workload with every row priced on one basis."""
     try:
-        return tuple(build_grid(scenario, catalog, basis=basis))
+        return tuple(build_grid(scenario, catalog, basis=basis, offload=offload))
     except ScenarioError:
         return ()
 
@@ -346,15 +370,23 @@ def _grid_for(scenario: Scenario, previous: AppState, catalog: Catalog,
         return previous.grid, kept
     if not with_grid:
         return previous.grid, kept
-    return grid_rows(scenario, catalog, previous.grid_basis), scenario
+    return grid_rows(scenario, catalog, previous.grid_basis, previous.grid_offload), scenario
 
 
 def ensure_grid(state: AppState, catalog: Catalog) -> AppState:
     """The state with the grid brought up to date with the results; the same object when it already is."""
     if not state.grid_pending:
         return state
-    return replace(state, grid=grid_rows(state.scenario, catalog, state.grid_basis), grid_scenario=state.scenario,
-                   revision=state.revision + 1)
+    return replace(state, grid=grid_rows(state.scenario, catalog, state.grid_basis, state.grid_offload),
+                   grid_scenario=state.scenario, revision=state.revision + 1)
+
+
+def set_grid_offload(state: AppState, offload: bool, catalog: Catalog) -> AppState:
+    """The state with grid rows that may (or may not) keep layers in system RAM; the same object if unchanged."""
+    if offload == state.grid_offload:
+        return state
+    grid = grid_rows(state.scenario, catalog, state.grid_basis, offload)
+    return replace(state, grid=grid, grid_offload=offload, grid_scenario=state.scenario, revision=state.revision + 1)
 
 
 def set_grid_basis(state: AppState, basis: GridBasis, catalog: Catalog) -> AppState:
@@ -415,7 +447,7 @@ def _recompute(prev: AppState, raw: Mapping[str, str], catalog: Catalog, with_gr
 def _api_key(scenario: Scenario) -> tuple[object, ...]:
     return (scenario.api_model, scenario.input_tokens, scenario.output_tokens, scenario.requests_per_minute,
             scenario.cached_input_fraction, scenario.batch_api, scenario.priority, scenario.reasoning,
-            scenario.network_rtt_ms)
+            scenario.network_rtt_ms, scenario.cached_prefix_tokens)
 
 
 def initial_state(catalog: Catalog, scenario: Scenario | None = None, grid_basis: GridBasis = "cloud") -> AppState:
@@ -649,7 +681,7 @@ def hardware_options(catalog: Catalog) -> list[PickOption]:
 
 
 PICK_KINDS: Mapping[str, IdKind] = MappingProxyType({"model": "model", "hardware": "hardware",
-                                                     "api_model": "api_model"})
+                                                     "api_model": "api_model", "draft_model": "model"})
 """Picker field -> the kind of catalog id the core's forgiving search looks for."""
 
 

@@ -54,6 +54,18 @@ EVERY_FIELD = Scenario(
     priority=True,
     reasoning="high",
     network_rtt_ms=25.0,
+    gpu_layers=40,
+    cpu_moe=True,
+    n_cpu_moe=4,
+    kv_offload=False,
+    ram_gib=96.0,
+    ram_bandwidth_gb_s=120.0,
+    draft_model="llama-3.2-1b",
+    mtp=True,
+    eagle=True,
+    draft_tokens=5,
+    acceptance=0.65,
+    cached_prefix_tokens=1000,
 )
 """A scenario where every field differs from the default, so a round trip checks them all."""
 

@@ -19,6 +19,7 @@ from llmcalc_tui.catalog.schema import (
     HardwareSpec,
     ModelSpec,
     QualitySpec,
+    HostSpec,
 )
 
 try:  # compiled tomli is about 3x faster than the standard library's pure-Python tomllib
@@ -34,6 +35,7 @@ TABLES: dict[str, tuple[str, type[BaseModel]]] = {
     "engine": ("engines", EngineSpec),
     "quality": ("quality", QualitySpec),
     "acceptance": ("acceptance", AcceptanceSpec),
+    "host": ("hosts", HostSpec),
 }
 """Top-level array name in a TOML file -> (Catalog field, schema)."""
 
@@ -222,6 +224,7 @@ def _build(merged: dict[str, dict[str, BaseModel]]) -> Catalog:
         aliases=aliases,
         quality=merged["quality"],
         acceptance=merged["acceptance"],
+        hosts=merged["hosts"],
     )
 
 

@@ -520,6 +520,14 @@ class HardwareSpec(Entry):
     simd_int8_tops: float | None = Field(default=None, gt=0)
     """Int8 dot-product rate of all CPU cores' SIMD units, TOPS (cores x clock x int8 ops per cycle)."""
     memory_technology: MemoryTechnology | None = None
+    # The host this accelerator usually sits in (offload to system RAM); None: catalogs/hosts.toml's
+    # row for the hardware kind.
+    host_ram_gib: float | None = Field(default=None, gt=0)
+    """System RAM of the usual host, GiB."""
+    host_ram_bandwidth_gb_s: float | None = Field(default=None, gt=0)
+    """Peak bandwidth of the usual host's system RAM, GB/s."""
+    pcie_gb_s: float | None = Field(default=None, gt=0)
+    """Host-to-device bandwidth, one direction, GB/s (None: host_link_gb_s)."""
 
     @property
     def scale_up_gpus(self) -> int:
@@ -637,6 +645,8 @@ class EngineSpec(Entry):
     """How the engine splits a model over GPUs by default: tensor parallel or layers (pipeline)."""
     default_on: tuple[str, ...] = ()
     """Hardware the engine is picked for when the user chose none: ids, "kind:vendor", kinds or vendors."""
+    prefix_block_tokens: int = Field(default=1, ge=1)
+    """Tokens per KV block the prefix cache shares whole (vLLM's block_size; 1: cached per token)."""
 
 
 class QualitySpec(Entry):
@@ -707,6 +717,21 @@ class AcceptanceSpec(Entry):
         return self
 
 
+class HostSpec(Entry):
+    """The machine an accelerator of one kind usually sits in: what offloading to system RAM runs on."""
+
+    kind: HardwareKind
+    """Hardware kind whose usual host this row describes."""
+    ram_gib: float = Field(gt=0)
+    ram_bandwidth_gb_s: float = Field(gt=0)
+    """Peak system-RAM bandwidth (channels x transfer rate x 8 bytes), GB/s."""
+    ram_bandwidth_efficiency: float = Field(gt=0, le=1)
+    """Share of the peak that CPU token generation reaches (llama.cpp on the CPU)."""
+    cpu_cores: int = Field(gt=0)
+    cpu_tflops: float = Field(gt=0)
+    """Matmul rate CPU prompt processing reaches on quantized weights, TFLOPS (achieved, not peak)."""
+
+
 class Catalog(BaseModel):
     """Everything the core needs, indexed by id."""
 
@@ -723,3 +748,5 @@ class Catalog(BaseModel):
     """Format id -> published quality loss of that format (catalogs/quality.toml)."""
     acceptance: dict[str, AcceptanceSpec] = {}
     """Id -> speculative-decoding acceptance rate (catalogs/speculative.toml)."""
+    hosts: dict[str, HostSpec] = {}
+    """Id -> usual host of a hardware kind (catalogs/hosts.toml): system RAM and CPU for offload."""

@@ -220,12 +220,12 @@ def estimate_api(r: Resolved) -> ApiEstimate:
         assumptions.append("no published latency for this endpoint: latency and throughput are unknown")
     batch = 1 if s.batch == "max" else s.batch
     billed_output = s.output_tokens + thinking
-    per_request = request_cost(tier, s.input_tokens, billed_output, s.cached_input_fraction)
+    per_request = request_cost(tier, s.input_tokens, billed_output, s.cached_share)
     basis = f"${tier.input:g} in / ${tier.output:g} out per 1M tokens"
     if tier.kind != "standard":
         basis += f" ({tier.kind.replace('_', ' ')} tier)"
-    if s.cached_input_fraction:
-        basis += f", {s.cached_input_fraction:.0%} of input cached at ${tier.cached_input:g}"
+    if s.cached_share:
+        basis += f", {s.cached_share:.0%} of input cached at ${tier.cached_input:g}"
     if thinking:
         basis += f", {thinking:,} reasoning tokens billed as output"
     cost = Cost(

@@ -224,7 +224,12 @@ def mtp_params(model: ModelSpec) -> int:
         return 0
     h = model.hidden_size
     extra = 2 * h * h + 3 * _norm_weights(model, h)
-    return model.mtp_layers * (layer_params(model, model.layers[-1]) + extra)
+    # The module copies the model's last decoder layer, an MoE one in an MoE model; a flat catalog entry
+    # expands its dense layers after the MoE ones, so the last type listed is not always the last layer.
+    last = model.layers[-1]
+    if model.is_moe and last.mlp not in ("moe", "dense_moe"):
+        last = next(lt for lt in reversed(model.layers) if lt.mlp in ("moe", "dense_moe"))
+    return model.mtp_layers * (layer_params(model, last) + extra)
 
 
 def llama_cpp_upgraded_layers(num_layers: int) -> int:

@@ -8,6 +8,8 @@ from typing import Literal
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.estimate import GIB, estimate
 from llmcalc_tui.core.fit import gpus_needed, nodes_for, split
+from llmcalc_tui.core.offload import NO_OFFLOAD_KINDS
+from llmcalc_tui.core.quants import OFFLOAD_ENGINES
 from llmcalc_tui.core.scenario import Scenario, ScenarioError, pick_engine, resolve
 
 __all__ = ["GridBasis", "GridRow", "build_grid", "split"]
@@ -48,6 +50,17 @@ class GridRow:
     pp: int = 1
     """The split the row was estimated with: what estimate() picks itself for gpus_needed GPUs when tp is
     left empty and pp is 1, so a form that takes this row should set exactly that."""
+    placement: str = "gpu"
+    """gpu, or offload: one device with the layers that do not fit in system RAM (issue 14)."""
+    gpu_layers: int | None = None
+    num_layers: int | None = None
+
+    @property
+    def fits_text(self) -> str:
+        """What the fits column says: the fit state, or "offload 52/80" for a row that fits with offload."""
+        if self.fits and self.placement == "offload":
+            return f"offload {self.gpu_layers}/{self.num_layers}"
+        return self.fit_state
 
     def usd_per_1m_on(self, basis: str) -> float | None:
         """$/1M output tokens on one basis, so a whole grid column can switch between rented and owned."""
@@ -83,11 +96,16 @@ class GridRow:
             "replicas": self.replicas,
             "memory_per_gpu_gib": r(self.memory_per_gpu_gib),
             "capacity_per_gpu_gib": r(self.capacity_per_gpu_gib),
+            "placement": self.placement if self.fits else None,
+            "gpu_layers": self.gpu_layers if self.fits else None,
         }
 
 
-def build_grid(scenario: Scenario, catalog: Catalog, basis: GridBasis = "auto") -> list[GridRow]:
+def build_grid(scenario: Scenario, catalog: Catalog, basis: GridBasis = "auto", offload: bool = False) -> list[GridRow]:
     """Every hardware entry with the fewest devices that fit the scenario's workload, priced on one basis.
+
+    offload (or an offload lever in the scenario): a row that does not fit on one device is tried on one
+    device with as many layers on it as fit and the rest in system RAM, where the engine offloads.
 
     basis "auto" follows the scenario's deployment (local: owned, cloud: rented) and, when that is auto
     too, each row's own (rented for datacenter accelerators, owned for the rest).
@@ -102,6 +120,13 @@ def build_grid(scenario: Scenario, catalog: Catalog, basis: GridBasis = "auto") 
     kvfmt = base.kv
     assert wfmt is not None and kvfmt is not None
     batch = 1 if scenario.batch == "max" else scenario.batch
+    offload = offload or scenario.offloads
+    layers_wanted = scenario.gpu_layers if scenario.gpu_layers is not None else "auto"
+    if scenario.offloads:  # the plain pass first; the levers apply to the one-device offload pass
+        scenario = scenario.model_copy(update={"gpu_layers": None, "cpu_moe": False, "n_cpu_moe": None,
+                                               "kv_offload": True})
+    offload_lever = {"gpu_layers": layers_wanted, "cpu_moe": base.scenario.cpu_moe,
+                     "n_cpu_moe": base.scenario.n_cpu_moe, "kv_offload": base.scenario.kv_offload}
     rows = []
     for hw in catalog.hardware.values():
         try:
@@ -125,6 +150,16 @@ def build_grid(scenario: Scenario, catalog: Catalog, basis: GridBasis = "auto") 
             )
         except ScenarioError:
             continue
+        placement = "gpu"
+        if offload and needed != 1 and engine.id in OFFLOAD_ENGINES and hw.kind not in NO_OFFLOAD_KINDS:
+            try:
+                split_est = estimate(scenario.model_copy(update={
+                    "hardware": hw.id, "gpus": 1, "tp": None, "pp": 1, "engine": engine.id, "deployment": deployment,
+                    "api_model": None, **offload_lever}), catalog, explain=False)
+            except ScenarioError:
+                split_est = None
+            if split_est is not None and split_est.fits:
+                est, needed, placement = split_est, 1, "offload"
         by_basis = {k: c.per_1m_output_tokens for k, c in est.costs.items()}
         rows.append(
             GridRow(
@@ -150,6 +185,9 @@ def build_grid(scenario: Scenario, catalog: Catalog, basis: GridBasis = "auto") 
                 engine_reason=reason,
                 tp=est.tp,
                 pp=est.pp,
+                placement=placement,
+                gpu_layers=(est.offload or {}).get("gpu_layers", model.num_layers),
+                num_layers=model.num_layers,
             )
         )
     return rows

@@ -81,6 +81,8 @@ ENGINE_FLAGS: dict[str, DocumentedFlags] = {
             "-ngl", "--gpu-layers", "--n-gpu-layers", "-ts", "--tensor-split", "-sm", "--split-mode",
             "-ctk", "--cache-type-k", "-ctv", "--cache-type-v", "-fa", "--flash-attn", "-b", "--batch-size",
             "-ub", "--ubatch-size", "-n", "--n-predict", "-kvu", "--kv-unified", "-cb", "--cont-batching",
+            # offload (issue 14): "-cmoe, --cpu-moe", "-ncmoe, --n-cpu-moe N", "-nkvo, --no-kv-offload"
+            "-cmoe", "--cpu-moe", "-ncmoe", "--n-cpu-moe", "-nkvo", "--no-kv-offload",
         }),
         choices={
             "-ctk": frozenset({"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"}),

@@ -122,6 +122,11 @@ class Estimate:
     nodes_needed: int | None = None
     costs: dict[str, Cost] = field(default_factory=dict)
     """The cost on each basis that has a price ("cloud", "owned"); `cost` is the deployment's."""
+    # Levers (issue 14, core/levers.py): what each pulled lever did, for JSON and the before -> after lines.
+    offload: dict | None = None
+    speculative: dict | None = None
+    prefix_cache: dict | None = None
+    lever_lines: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         """The stable JSON contract of `llmcalc estimate --json`."""
@@ -196,6 +201,9 @@ class Estimate:
             "assumptions": list(self.assumptions),
             "warnings": list(self.warnings),
         }
+        for key in ("offload", "speculative", "prefix_cache"):  # issue 14 levers, only when pulled
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
         return out
 
 
@@ -427,7 +435,10 @@ def estimate(scenario: Scenario, catalog: Catalog, *, explain: bool = True, time
     resolved = resolve(scenario, catalog)
     if resolved.model is None or resolved.deployment == "api":
         return _estimate_api(resolved)
-    return _estimate_self_hosted(resolved, explain, time_if_over)
+    # Levers hook (issue 14): offload, speculative decoding and prefix caching re-time the plain estimate.
+    from llmcalc_tui.core.levers import apply_levers
+
+    return apply_levers(resolved, catalog, _estimate_self_hosted(resolved, explain, time_if_over), explain)
 
 
 def _estimate_self_hosted(r: Resolved, explain: bool = True, time_if_over: bool = False) -> Estimate:

@@ -69,6 +69,11 @@ class LaunchSettings:
     expert_groups: int = 1
     """Expert parallel over this many data-parallel groups of tensor parallel `tp` (plan's MoE layouts
     across nodes) instead of pipeline stages; 1: no expert parallel."""
+    # Offload levers (issue 14): None / 0 / True when not pulled.
+    gpu_layers: int | None = None
+    """Layers the estimate placed on the GPU (None: all of them and the output layer)."""
+    cpu_expert_layers: int = 0
+    kv_offload: bool = True
 
 
 def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = None,
@@ -83,9 +88,11 @@ def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = No
     if r.model is None or r.deployment == "api":
         raise ScenarioError("model", f"{scenario.model} is an API model: there is nothing to launch")
     assert r.engine and r.weights and r.kv
-    if max_seqs is None:
+    offload = None
+    if max_seqs is None or scenario.offloads:
         est = estimate(scenario, catalog, explain=False)
-        max_seqs = est.batch
+        max_seqs = est.batch if max_seqs is None else max_seqs
+        offload = est.offload
     return LaunchSettings(
         model=r.model,
         weights=r.weights,
@@ -98,6 +105,9 @@ def settings_for(scenario: Scenario, catalog: Catalog, max_seqs: int | None = No
         max_step_tokens=r.engine.activation_tokens,
         output_tokens=scenario.output_tokens,
         expert_groups=expert_groups,
+        gpu_layers=offload["gpu_layers"] if offload and offload["cpu_layers"] else None,
+        cpu_expert_layers=offload["cpu_expert_layers"] if offload else 0,
+        kv_offload=scenario.kv_offload,
     )
 
 
@@ -253,7 +263,11 @@ def _llama_server(s: LaunchSettings) -> Launch:
         raise _unsupported("llama-server", "KV cache", s.kv.id)
     gpus = s.tp * s.pp
     c = _Command("llama-server", "llama-server").flag("-m", _gguf_file(s))
-    c.flag("-ngl", s.model.num_layers + 1)
+    c.flag("-ngl", s.model.num_layers + 1 if s.gpu_layers is None else s.gpu_layers)
+    if s.cpu_expert_layers:
+        c.flag("--n-cpu-moe", s.cpu_expert_layers)
+    if not s.kv_offload:
+        c.flag("-nkvo")
     # The server divides its context among the slots: each slot gets -c / -np tokens.
     c.flag("-c", s.max_model_len * s.max_seqs).flag("-np", s.max_seqs)
     c.flag("-ctk", ctk).flag("-ctv", ctk)
@@ -262,7 +276,10 @@ def _llama_server(s: LaunchSettings) -> Launch:
     if gpus > 1:
         c.flag("-sm", "layer").flag("-ts", ",".join(["1"] * gpus))
     notes = [f"-m: the {s.weights.name} GGUF file of {s.model.name}",
-             f"-ngl {s.model.num_layers + 1}: every layer and the output layer on the GPU, as the estimate assumes"]
+             f"-ngl {s.model.num_layers + 1}: every layer and the output layer on the GPU, as the estimate assumes"
+             if s.gpu_layers is None else
+             f"-ngl {s.gpu_layers}: the last {s.gpu_layers} of {s.model.num_layers} layers on the GPU, the rest in "
+             "system RAM, as the estimate places them"]
     return Launch("llama-server", c.line(), tuple(c.flags), notes=tuple(notes))
 
 

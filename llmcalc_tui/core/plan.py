@@ -46,9 +46,11 @@ class PlanRequest:
     """Prompt lengths to draw from (a file of real traffic); empty: every prompt has input_tokens."""
     output_lengths: tuple[int, ...] = ()
     hybrid_local_share: float | None = None
+    """Share of the traffic served locally in the hybrid (None: the cheapest split)."""
     disaggregated: bool = False
     """Also size separate prefill and decode pools per hardware (core/disaggregated.py)."""
-    """Share of the traffic served locally in the hybrid (None: the cheapest split)."""
+    levers: tuple[tuple[str, object], ...] = ()
+    """Scenario fields of the issue 14 levers (speculative decoding, a cached prefix) for every candidate."""
     requests_per_probe: int = 1000
     bisection_steps: int = 7
     seed: int = 0
@@ -380,7 +382,7 @@ def _hardware_options(req: PlanRequest, model_id: str, hw_id: str, targets, cata
             model=model_id, hardware=hw_id, gpus=layout.gpus, tp=layout.tp, pp=layout.groups, engine=engine,
             input_tokens=longest_prompt, output_tokens=longest_output, batch="max", weights=req.weights,
             kv_cache=req.kv_cache or "fp16", **update,
-        )
+        ).model_copy(update=dict(req.levers))
 
     def fits(layout: Layout) -> bool:
         try:

@@ -62,6 +62,7 @@ def estimate_table(est: Estimate) -> str:
     else:
         lines.append("hosted API")
     lines.append(f"workload: {s.input_tokens:,} in, {s.output_tokens:,} out, batch {est.batch:,}")
+    lines.extend(est.lever_lines)  # issue 14: what each pulled lever did, before -> after
     lines.append("")
     if est.memory:
         m = est.memory
@@ -135,7 +136,7 @@ def grid_table(rows: Sequence[GridRow]) -> str:
     return table(
         ["hardware", "fits", "GPUs", "nodes", "engine", "max batch", "max context", "tok/s", "out tok/s",
          "$/1M out", "basis"],
-        [[r.hardware, r.fit_state, f"{r.gpus_needed:,}" if r.gpus_needed else "-",
+        [[r.hardware, r.fits_text, f"{r.gpus_needed:,}" if r.gpus_needed else "-",
           f"{r.nodes_needed:,}" if r.nodes_needed else "-", r.engine,
           f"{r.max_batch:,}" if r.fits else "-",
           f"{r.max_context:,}" if r.fits else "-",

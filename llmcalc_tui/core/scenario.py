@@ -73,6 +73,29 @@ class Scenario(BaseModel):
     """Hidden reasoning tokens per API request: an effort level (catalog budgets) or an explicit count."""
     network_rtt_ms: float | None = Field(default=None, ge=0, le=60_000)
     """Client round trip to an API endpoint; None uses the catalog's sourced default."""
+    # Levers (issue 14; core/levers.py applies them). None / False: not pulled.
+    gpu_layers: int | Literal["auto"] | None = None
+    """Layers on the GPU, the rest in system RAM (llama.cpp --n-gpu-layers); "auto": as many as fit."""
+    cpu_moe: bool = False
+    """Every layer's routed experts in system RAM (llama.cpp --cpu-moe)."""
+    n_cpu_moe: int | None = Field(default=None, ge=0, le=100_000)
+    """The routed experts of the first N layers in system RAM (llama.cpp --n-cpu-moe)."""
+    kv_offload: bool = True
+    """False: the KV cache stays in system RAM (llama.cpp --no-kv-offload)."""
+    ram_gib: float | None = Field(default=None, gt=0, le=1_000_000)
+    """System RAM of the host; None: the hardware's usual host."""
+    ram_bandwidth_gb_s: float | None = Field(default=None, gt=0, le=100_000)
+    draft_model: str | None = None
+    """Catalog model that drafts tokens for speculative decoding."""
+    mtp: bool = False
+    """Speculative decoding with the model's own multi-token-prediction layers."""
+    eagle: bool = False
+    """Speculative decoding with EAGLE-style draft heads."""
+    draft_tokens: int | None = Field(default=None, ge=1, le=64)
+    acceptance: float | None = Field(default=None, ge=0, le=1)
+    """Per-token acceptance rate of drafted tokens; None: catalogs/speculative.toml."""
+    cached_prefix_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
+    """Prompt tokens already in the KV cache (the share form is cached_input_fraction)."""
 
     @field_validator("engine", "deployment", mode="before")
     @classmethod
@@ -87,7 +110,25 @@ class Scenario(BaseModel):
             raise ValueError(f"batch must be between 1 and {MAX_BATCH} or 'max'")
         if isinstance(self.reasoning, int) and not 0 <= self.reasoning <= MAX_TOKENS:
             raise ValueError(f"reasoning tokens must be between 0 and {MAX_TOKENS:,}")
+        if isinstance(self.gpu_layers, int) and not isinstance(self.gpu_layers, bool) and self.gpu_layers < 0:
+            raise ValueError("gpu layers must be 0 or more, or 'auto'")
         return self
+
+    @property
+    def offloads(self) -> bool:
+        """Whether any offload lever is pulled."""
+        return self.gpu_layers is not None or self.cpu_moe or bool(self.n_cpu_moe) or not self.kv_offload
+
+    @property
+    def speculates(self) -> bool:
+        return self.draft_model is not None or self.mtp or self.eagle
+
+    @property
+    def cached_share(self) -> float:
+        """Share of the prompt in the prefix cache, whichever way it was given."""
+        if self.cached_prefix_tokens is not None:
+            return self.cached_prefix_tokens / self.input_tokens
+        return self.cached_input_fraction
 
     @property
     def tensor_parallel(self) -> int:
@@ -335,6 +376,9 @@ def pick_deployment(scenario: Scenario, hardware: HardwareSpec, api_model: bool)
 def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
     """Look up every id and check the combination makes sense; raise ScenarioError if not."""
     notes: list[str] = []
+    if scenario.cached_prefix_tokens is not None and scenario.cached_prefix_tokens > scenario.input_tokens:
+        raise ScenarioError("cached_prefix_tokens", f"a cached prefix of {scenario.cached_prefix_tokens:,} tokens "
+                            f"exceeds the {scenario.input_tokens:,}-token prompt")
     model_id, note = lookup_id(scenario.model, catalog, "model")
     notes += [note] if note else []
     model = catalog.models.get(model_id)

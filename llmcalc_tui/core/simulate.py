@@ -144,6 +144,11 @@ def step_cost_for(scenario: Scenario, catalog: Catalog) -> CoreStepCost:
     def prefill(batch: int, tokens: int) -> float:
         return prefill_seconds(model, wb, engine, perf, tp, batch, tokens)
 
+    # Levers hook (issue 14): a cached prefix shortens the prefill; a draft model, MTP or EAGLE heads change
+    # the decode step.
+    from llmcalc_tui.core.levers import lever_step_cost
+
+    decode, prefill = lever_step_cost(scenario, catalog, decode, prefill)
     return CoreStepCost(decode, prefill)
 
 

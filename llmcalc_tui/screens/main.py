@@ -52,7 +52,9 @@ from llmcalc_tui.state import (
 )
 from llmcalc_tui.widgets.api_compare import ApiComparePanel
 from llmcalc_tui.widgets.compat_grid import CompatGrid, GridPane
-from llmcalc_tui.widgets.form_pane import ApiPane, CostPane, DeploymentPane, FormPane, ModelPane, WorkloadPane
+from llmcalc_tui.widgets.form_pane import (
+    ApiPane, CostPane, DeploymentPane, FormPane, LeversPane, ModelPane, WorkloadPane,
+)
 from llmcalc_tui.widgets.results import ResultsPanel, SummaryBar, setup_words
 from llmcalc_tui.widgets.pick_field import PickField
 from llmcalc_tui.widgets.text_block import TextBlock
@@ -72,7 +74,8 @@ QUIT_QUESTION = "confirm-quit"
 MIN_SIZE = (60, 20)
 """Smallest terminal the layout works in; below it the screen says so instead of drawing a broken layout."""
 TOO_SMALL_TEXT = f"terminal too small (needs {MIN_SIZE[0]}x{MIN_SIZE[1]})"
-PICK_TITLES = {"model": "Pick a model (open and API)", "hardware": "Pick hardware", "api_model": "Pick an API model"}
+PICK_TITLES = {"model": "Pick a model (open and API)", "hardware": "Pick hardware", "api_model": "Pick an API model",
+               "draft_model": "Pick a draft model (open models)"}
 
 
 class PageTabs(Tabs, can_focus=False):
@@ -102,6 +105,10 @@ class MainScreen(Screen[None]):
         Binding("ctrl+g", "open_plots", "Plots", show=False, id="open-plots", tooltip="The scenario's curves"),
         Binding("ctrl+y", "copy_launch", "Copy launch", show=False, id="copy-launch",
                 tooltip="Copy the engine's launch command for this scenario (OSC 52)"),
+        Binding("ctrl+b", "lever_view('quants')", "Quants", show=False, id="show-quants",
+                tooltip="Every weight format of this model on this hardware, the best first"),
+        Binding("ctrl+f", "lever_view('models')", "Models that fit", show=False, id="show-models-fit",
+                tooltip="The models that run on this hardware, with their best format"),
         Binding("f2", "show_page('setup')", "Setup", id="focus-form", tooltip="Go to the form"),
         Binding("f3", "show_page('results')", "Results", id="focus-results", tooltip="Go to the results"),
         Binding("f4", "show_page('grid')", "Grid", id="focus-grid", tooltip="Go to the hardware grid"),
@@ -182,6 +189,7 @@ class MainScreen(Screen[None]):
                     with Vertical(id="form-right", classes="form-column"):
                         yield CostPane(self.catalog, raw, id="pane-cost").data_bind(MainScreen.state)
                         yield ApiPane(self.catalog, raw, id="pane-api").data_bind(MainScreen.state)
+                        yield LeversPane(self.catalog, raw, id="pane-levers").data_bind(MainScreen.state)
             with Vertical(id="right"):
                 with Horizontal(id="top"):
                     yield ResultsPanel(id="page-results", classes="page").data_bind(MainScreen.state)
@@ -291,6 +299,14 @@ class MainScreen(Screen[None]):
         if message.basis in GRID_BASES:
             self.state = set_grid_basis(self.state, message.basis, self.catalog)  # type: ignore[arg-type]
 
+    @on(CompatGrid.OffloadRequested)
+    def _offload_requested(self, message: CompatGrid.OffloadRequested) -> None:
+        message.stop()
+        assert self.state is not None
+        from llmcalc_tui.state import set_grid_offload  # issue 14: the grid's offload toggle
+
+        self.state = set_grid_offload(self.state, message.offload, self.catalog)
+
     @on(PickRequested)
     def _pick_requested(self, message: PickRequested) -> None:
         message.stop()
@@ -305,6 +321,7 @@ class MainScreen(Screen[None]):
             "model": model_options,
             "hardware": hardware_options,
             "api_model": api_model_options,
+            "draft_model": lambda c: [o for o in model_options(c) if o.id in c.models],  # issue 14: open only
         }[field](self.catalog)
 
         def chosen(value: str | None) -> None:
@@ -621,6 +638,12 @@ class MainScreen(Screen[None]):
         )
 
     # ------------------------------------------------------------------ help
+
+    def action_lever_view(self, which: str) -> None:
+        """The quants or models-that-fit view (issue 14, screens/levers_views.py)."""
+        from llmcalc_tui.screens.levers_views import open_view
+
+        open_view(self, which)
 
     def action_show_help(self) -> None:
         """Show keys and help for the focused widget."""

@@ -177,6 +177,8 @@ def local_hardware(info: MachineInfo, catalog: Catalog, today: dt.date | None = 
         return None
     acc = info.accelerators[0]
     today = today or dt.date.today()
+    # Offload (issue 14) keeps layers in the RAM this machine has; unified memory has nothing to offload to.
+    host_ram = {"host_ram_gib": round(info.host_ram_bytes / GIB, 1)} if info.host_ram_bytes else {}
     memory_gb = round(acc.memory_bytes / GIB, 1)
     matched = match_catalog(acc, catalog)
     count = f"{acc.count} x " if acc.count > 1 else ""
@@ -191,7 +193,7 @@ def local_hardware(info: MachineInfo, catalog: Catalog, today: dt.date | None = 
             if acc.gpu_cores and cores and int(cores.group(1)) != acc.gpu_cores:
                 name += f", {acc.gpu_cores}-core GPU: bandwidth of the {cores.group(1)}-core part"
                 notes += f" This chip has {acc.gpu_cores} GPU cores; the entry's bandwidth is for {cores.group(1)}."
-        update.update(name=name, notes=notes, source=f"detected on this machine; {matched.source}")
+        update.update(name=name, notes=notes, source=f"detected on this machine; {matched.source}", **host_ram)
         return matched.model_copy(update=update)
     similar = [h for h in catalog.hardware.values() if h.vendor.lower() == acc.vendor.lower() and h.id != LOCAL_ID]
     if not similar:
@@ -210,6 +212,7 @@ def local_hardware(info: MachineInfo, catalog: Catalog, today: dt.date | None = 
         "as_of": today,
         "notes": f"{acc.name} is not in the catalog: memory bandwidth and TFLOPS are unknown and were taken from "
                  f"{stand_in.id}, the catalog entry closest in memory. Add a hardware entry for real figures.",
+        **host_ram,
     })
 
 

@@ -66,7 +66,8 @@ def row_cells(row: GridRow, current: bool, basis: str | None = None) -> tuple[st
     cells = {
         "hardware": (CURRENT_MARK if current else "  ") + row.hardware,
         "name": row.name,
-        "fit": FIT_CELL.get(row.fit_state, row.fit_state),
+        "fit": (f"◐ {row.gpu_layers}/{row.num_layers}" if fits and row.placement == "offload"
+                else FIT_CELL.get(row.fit_state, row.fit_state)),
         "gpus": gpus_cell(row),
         "usd_1m": fmt_money(price) if price is not None else "-",
         "out_tok_s": rate_cell(row.output_tok_s_total) if fits else "-",
@@ -111,6 +112,8 @@ class CompatGrid(ScrollView, can_focus=True):
                 tooltip="Show the previous hardware kind"),
         Binding("o", "toggle_fits_only", "Fits only", id="grid-fits-only",
                 tooltip="Show only the hardware that fits the workload (again: all)"),
+        Binding("l", "toggle_offload", "Offload", id="grid-offload",
+                tooltip="Let a model too big for one device keep layers in system RAM (llama.cpp, Ollama)"),
         Binding("b", "toggle_basis", "Rent/own", id="grid-basis",
                 tooltip="Price every row rented (cloud $/GPU-hour) or owned (purchase + electricity)"),
         Binding("up", "cursor(-1)", "Up", show=False, id="grid-up", tooltip="Previous row"),
@@ -181,6 +184,12 @@ class CompatGrid(ScrollView, can_focus=True):
         """The user asked for the grid priced on another basis (the screen owns the state)."""
 
         basis: str
+
+    @dataclass
+    class OffloadRequested(Message):
+        """The user asked for rows that may keep layers in system RAM, or not (the screen owns the state)."""
+
+        offload: bool
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -328,7 +337,8 @@ class CompatGrid(ScrollView, can_focus=True):
         shown = "fits only" if self.fits_only else "all"
         basis = self.state.grid_basis if self.state is not None else "cloud"
         priced = "rented" if basis == "cloud" else "owned"
-        return (f"{len(self._rows)} shown, {fitting} fit · {kind} (f) · {shown} (o) · $ {priced} (b) · "
+        offload = " · offload ◐ (l)" if self.state is not None and self.state.grid_offload else ""
+        return (f"{len(self._rows)} shown, {fitting} fit · {kind} (f) · {shown} (o) · $ {priced} (b){offload} · "
                 f"by {column.header} {arrow} (s r 1-0)")
 
     # ------------------------------------------------------------------ drawing
@@ -509,6 +519,11 @@ class CompatGrid(ScrollView, can_focus=True):
         """Ask for every row priced on the other basis (rented or owned)."""
         current = self.state.grid_basis if self.state is not None else "cloud"
         self.post_message(self.BasisRequested("owned" if current == "cloud" else "cloud"))
+
+    def action_toggle_offload(self) -> None:
+        """Ask for rows that fit with layers in system RAM (or back to GPU-only rows)."""
+        current = self.state.grid_offload if self.state is not None else False
+        self.post_message(self.OffloadRequested(not current))
 
     def action_cycle_kind(self, step: int) -> None:
         """Show the next (or previous) hardware kind; after the last comes all."""

@@ -18,6 +18,7 @@ from textual.widgets import Input, Label, Select
 from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.messages import FieldEdited
 from llmcalc_tui.state import FIELD_SPECS, AppState, complete_id
+from llmcalc_tui.widgets.form_input import FormInput
 from llmcalc_tui.widgets.number_field import NumberField
 from llmcalc_tui.widgets.pick_field import PickField
 from llmcalc_tui.widgets.text_block import TextBlock, text_style
@@ -35,6 +36,11 @@ NUMBER_STEPS: dict[str, tuple[float, float, bool]] = {
     "cloud_usd_per_hour": (0.1, 0, False),
     "requests_per_minute": (1, 0, False),
     "cached_input_fraction": (0.1, 0, False),
+    "ram_gib": (8, 0, False),
+    "draft_tokens": (1, 1, True),
+    "acceptance": (0.05, 0, False),
+    "cached_prefix_tokens": (256, 0, True),
+    "gpu_layers": (1, 0, True),
 }
 """Numeric field -> (step, minimum, whole numbers)."""
 PLACEHOLDERS = {
@@ -42,6 +48,13 @@ PLACEHOLDERS = {
     "cloud_usd_per_hour": "catalog price",
     "api_model": "default",
     "batch": "number or max",
+    "gpu_layers": "all (N or auto)",
+    "ram_gib": "usual host",
+    "draft_model": "none",
+    "draft_tokens": "4 or sourced",
+    "acceptance": "sourced",
+    "cached_prefix_tokens": "none",
+    "reasoning": "none",
 }
 
 
@@ -66,7 +79,9 @@ def literal_options(options: list[tuple[str, str]]) -> list[tuple[Text, str]]:
 
 
 SELECT_FIELDS = {"weights", "kv_cache", "engine", "deployment"}
-PICK_FIELDS = {"model", "hardware", "api_model"}
+PICK_FIELDS = {"model", "hardware", "api_model", "draft_model"}
+TEXT_FIELDS = {"reasoning"}
+"""Plain text fields: an id or a word (no list, no number stepping)."""
 
 
 class FieldRow(Horizontal):
@@ -196,6 +211,10 @@ class FormPane(Vertical):
                 value, partial(complete_id, field, catalog=self.catalog), field=field, id=control_id,
                 placeholder=PLACEHOLDERS.get(field, ""), tooltip=spec.help,
             )
+        if field in TEXT_FIELDS:
+            text_input = FormInput(value, placeholder=PLACEHOLDERS.get(field, ""), compact=True, id=control_id)
+            text_input.tooltip = spec.help
+            return text_input
         step, minimum, integer = NUMBER_STEPS[field]
         return NumberField(
             value, step=step, minimum=minimum, integer=integer, id=control_id,
@@ -319,7 +338,21 @@ class CostPane(FormPane):
 class ApiPane(FormPane):
     """The API model the setup is compared with, and the traffic."""
 
-    FIELDS = ("api_model", "requests_per_minute", "cached_input_fraction")
+    FIELDS = ("api_model", "requests_per_minute", "cached_input_fraction", "reasoning")
     TITLE = "Compare with API"
     HINT = "F6: the side by side"
-    HELP = "API model for the side-by-side (empty: default), request rate for $/month, share of cached input."
+    HELP = ("API model for the side-by-side (empty: default), request rate for $/month, share of cached input, "
+            "hidden reasoning tokens (low, medium, high or a count).")
+
+
+class LeversPane(FormPane):
+    """Levers people pull when a model does not fit or is too slow (issue 14)."""
+
+    FIELDS = ("gpu_layers", "ram_gib", "draft_model", "draft_tokens", "acceptance", "cached_prefix_tokens")
+    TITLE = "Levers"
+    HINT = "ctrl+b: quants · ctrl+g: models that fit"
+    HELP = (
+        "GPU layers: keep the rest in system RAM (auto: as many as fit; llama.cpp and Ollama). RAM GiB: the "
+        "host's RAM. Draft, Draft tok and Acceptance: speculative decoding with a small model. Cached tok: "
+        "prompt tokens already in the prefix cache. The results say what each lever changed, before -> after."
+    )

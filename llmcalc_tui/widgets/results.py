@@ -196,6 +196,8 @@ class ResultsPanel(VerticalScroll, can_focus=True):
             body = Text("✗ " + "\n✗ ".join(not_fit_lines(est, facts)), self._style("no-fit"))
             return heading + body + Text("\nno speed: the setup cannot run as given", self._style("assumption"))
         heading = Text(f"Speed  batch {est.batch:,}\n", self._style("heading"))
+        for line in est.lever_lines:  # issue 14: what each lever changed, before -> after
+            heading.append(f"» {line}\n", self._style("value"))
         ttft_rows: list[tuple[str, str]]
         batch_prefill = facts.ttft_batch_ms
         if est.batch > 1 and batch_prefill is not None:

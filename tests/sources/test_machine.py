@@ -173,3 +173,14 @@ def test_detection_runs_once(nvml):
     machine.detect()
     machine.detect()
     assert module.calls == ["init", "shutdown"]
+
+
+def test_a_detected_machine_offloads_into_the_ram_it_found():
+    catalog = load_builtin()
+    info = MachineInfo((Accelerator("NVIDIA", "NVIDIA GeForce RTX 4090", 24_564 * MIB),), host_ram_bytes=32 * GIB)
+    spec = local_hardware(info, catalog)
+    assert spec is not None and spec.host_ram_gib == 32
+    from llmcalc_tui.core.offload import host_for
+
+    assert host_for(spec, catalog).ram_bytes == 32 * GIB
+    assert host_for(spec, catalog, ram_gib=96).ram_bytes == 96 * GIB  # --ram-gib still wins
