@@ -596,6 +596,29 @@ class EngineSpec(Entry):
     """Per-layer overhead that replaces layer_overhead_us on some hardware, keyed like backend_efficiency."""
     multi_gpu: Literal["tensor", "pipeline"] = "tensor"
     """How the engine splits a model over GPUs by default: tensor parallel or layers (pipeline)."""
+    # The per-operation timing model (core/perf.py, core/timing.py). Every efficiency is a share of a
+    # peak, in (0, 1]; an empty table falls back to the single-number fields above.
+    memory_efficiency: dict[str, float] = {}
+    """Share of peak bandwidth weight reads reach, by "backend:memory", backend or memory family
+    (hbm, gddr, lpddr, ddr); falls back to decode_bandwidth_efficiency."""
+    compute_efficiency: dict[str, float] = {}
+    """eta_max of the matmuls by compute path (tensor, mmq, cublas, metal, vulkan, rocm, cpu); falls back
+    to prefill_compute_efficiency."""
+    matmul_half_tokens: float = Field(default=0.0, ge=0)
+    """M_half of eta(M) = eta_max * M / (M + M_half): rows per matmul at which half the peak is reached
+    (0: eta_max at any size)."""
+    sequence_overhead_us: float = Field(default=0.0, ge=0)
+    """Host cost per running sequence per step (scheduling, sampling, cache bookkeeping)."""
+    expert_call_overhead_us: float = Field(default=0.0, ge=0)
+    """Cost per routed expert per MoE layer per step, for engines that run experts one after another."""
+
+    @field_validator("memory_efficiency", "compute_efficiency")
+    @classmethod
+    def _check_shares(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not 0 < v <= 1}
+        if bad:
+            raise ValueError(f"efficiencies are shares of a peak, in (0, 1]: {bad}")
+        return value
     default_on: tuple[str, ...] = ()
     """Hardware the engine is picked for when the user chose none: ids, "kind:vendor", kinds or vendors."""
 
