@@ -611,6 +611,9 @@ class EngineSpec(Entry):
     """Host cost per running sequence per step (scheduling, sampling, cache bookkeeping)."""
     expert_call_overhead_us: float = Field(default=0.0, ge=0)
     """Cost per routed expert per MoE layer per step, for engines that run experts one after another."""
+    decode_graphs: bool = False
+    """Decode steps replay captured CUDA/HIP graphs: no per-layer launch cost in a decode-only step
+    (prefill and mixed steps still launch their kernels)."""
 
     @field_validator("memory_efficiency", "compute_efficiency")
     @classmethod

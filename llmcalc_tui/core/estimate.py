@@ -103,6 +103,8 @@ class Estimate:
     nodes_needed: int | None = None
     costs: dict[str, Cost] = field(default_factory=dict)
     """The cost on each basis that has a price ("cloud", "owned"); `cost` is the deployment's."""
+    backend: str | None = None
+    """The engine's compute backend (cuda, metal, rocm, vulkan, cpu); None for an API."""
 
     def to_json(self) -> dict:
         """The stable JSON contract of `llmcalc estimate --json`."""
@@ -125,6 +127,7 @@ class Estimate:
             },
             "hardware": self.hardware_id,
             "engine": self.engine_id,
+            "backend": self.backend,
             "weights": self.weights_format,
             "kv_cache": self.kv_format,
             "deployment": self.deployment,
@@ -277,7 +280,7 @@ def _estimate_self_hosted(r: Resolved, explain: bool = True, time_if_over: bool 
         recurrent_state=arch.recurrent_state_bytes(model) * batch,
     )
 
-    perf = perf_profile(engine, hw, wfmt, model)
+    perf = perf_profile(engine, hw, wfmt, model, backend=s.backend)
     if fits or time_if_over:
         steps = step_model(model, engine, wfmt, kvfmt, perf, r.tp)
         avg_context = s.input_tokens + s.output_tokens / 2.0
@@ -332,6 +335,7 @@ def _estimate_self_hosted(r: Resolved, explain: bool = True, time_if_over: bool 
         gpus_needed=needed,
         nodes_needed=nodes_for(needed, hw),
         costs=costs,
+        backend=perf.backend,
     )
 
 

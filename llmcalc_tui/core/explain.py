@@ -48,6 +48,8 @@ def explain(
             f"{batch - 1} running decode(s)); TTFT (batch) prefills all {batch} prompt(s) together",
         ]
     )
+    if s.backend:
+        assumptions.append(f"backend {BACKEND_NAMES.get(s.backend, s.backend)} as chosen (--backend), not the engine's default")
     if perf.path == "tensor" and perf.precision != wfmt.compute_precision:
         assumptions.append(
             f"{hw.name} has no {wfmt.compute_precision} peak: matmuls run at its {perf.precision} rate"

@@ -150,7 +150,9 @@ class Perf:
     link_latency_s: float
     step_overhead_s: float
     layer_overhead_s: float
-    """Per layer per forward step: kernel launches (CUDA graphs: almost none) or eager Python."""
+    """Per layer per forward step: kernel launches or eager Python."""
+    decode_layer_overhead_s: float
+    """Per layer in a decode-only step: zero where the engine replays CUDA graphs."""
     sequence_overhead_s: float
     expert_call_s: float
     memory_share: float
@@ -196,6 +198,7 @@ def perf_profile(
         link_latency_s=engine.allreduce_latency_us * 1e-6,
         step_overhead_s=engine.step_overhead_ms * 1e-3,
         layer_overhead_s=layer_us * 1e-6,
+        decode_layer_overhead_s=0.0 if engine.decode_graphs and backend in ("cuda", "rocm") else layer_us * 1e-6,
         sequence_overhead_s=engine.sequence_overhead_us * 1e-6,
         expert_call_s=engine.expert_call_overhead_us * 1e-6,
         memory_share=share,

@@ -134,7 +134,7 @@ def step_cost_for(scenario: Scenario, catalog: Catalog) -> CoreStepCost:
         raise ScenarioError("model", f"{scenario.model} is an API model: there is no engine to simulate")
     model, engine, hw, wfmt, kvfmt = r.model, r.engine, r.hardware, r.weights, r.kv
     assert engine and hw and wfmt and kvfmt
-    steps = step_model(model, engine, wfmt, kvfmt, perf_profile(engine, hw, wfmt, model), r.tp)
+    steps = step_model(model, engine, wfmt, kvfmt, perf_profile(engine, hw, wfmt, model, backend=scenario.backend), r.tp)
     return CoreStepCost(steps.decode_seconds, steps.prefill_pass_seconds)
 
 

@@ -95,6 +95,7 @@ class StepModel:
 
     def operations(
         self, rows: float, logits_rows: float, attention_flops: float, kv_bytes: float, sequences: float,
+        decode_only: bool = False,
     ) -> list[Operation]:
         """The operations of one forward step over `rows` tokens (all GPUs of one tensor-parallel group
         work in parallel: bytes and FLOPs are per GPU)."""
@@ -128,22 +129,25 @@ class StepModel:
             ops.append(Operation("all-reduce", 2 * model.num_layers * per_op, "link"))
         ops.append(Operation(
             "overhead",
-            perf.step_overhead_s + model.num_layers * perf.layer_overhead_s + sequences * perf.sequence_overhead_s,
+            perf.step_overhead_s + sequences * perf.sequence_overhead_s
+            + model.num_layers * (perf.decode_layer_overhead_s if decode_only else perf.layer_overhead_s),
             "host",
         ))
         return ops
 
     def forward_seconds(
         self, rows: float, logits_rows: float, attention_flops: float, kv_bytes: float, sequences: float,
+        decode_only: bool = False,
     ) -> float:
-        return sum(op.seconds for op in self.operations(rows, logits_rows, attention_flops, kv_bytes, sequences))
+        return sum(op.seconds for op in self.operations(
+            rows, logits_rows, attention_flops, kv_bytes, sequences, decode_only))
 
     # ------------------------------------------------------------------ steps
 
     def decode_seconds(self, batch: float, context: float) -> float:
         """One decode step of `batch` sequences at an average context of `context` tokens."""
         return self.forward_seconds(
-            batch, batch, batch * self.attention_flops(context), batch * self.kv_read(context), batch)
+            batch, batch, batch * self.attention_flops(context), batch * self.kv_read(context), batch, True)
 
     def prefill_pass_seconds(self, batch: float, tokens: float) -> float:
         """One forward pass over `batch` whole prompts of `tokens` tokens (a scheduler that makes its own
