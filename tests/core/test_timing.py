@@ -108,3 +108,17 @@ def test_active_parameters_leave_the_untied_input_embedding_out():
     assert arch.param_breakdown(CATALOG.models["llama-3.1-8b"]).active == 7_504_924_672
     tied = arch.param_breakdown(CATALOG.models["llama-3.2-1b"])
     assert tied.lm_head == 0 and tied.active == tied.total  # the tied matrix is the output layer
+
+
+def test_bands_widen_above_a_thousand_sequences():
+    from llmcalc_tui.core.bands import attach_bands
+
+    common = dict(model="llama-3.1-8b", weights="fp8", hardware="h200", engine="tensorrt-llm",
+                  input_tokens=128, output_tokens=128)
+
+    def spread(batch: int) -> float:
+        band = attach_bands(estimate(Scenario(batch=batch, **common), CATALOG), CATALOG).bands["output_tok_s_total"]
+        return (band.high / band.low) ** 0.5 - 1
+
+    assert spread(2000) == pytest.approx(min(1.0, spread(500) * 1.5))  # one doubling past 1,000: half as wide again
+    assert spread(1000) == pytest.approx(spread(500))
