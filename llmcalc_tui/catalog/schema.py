@@ -611,6 +611,13 @@ class EngineSpec(Entry):
     """Host cost per running sequence per step (scheduling, sampling, cache bookkeeping)."""
     expert_call_overhead_us: float = Field(default=0.0, ge=0)
     """Cost per routed expert per MoE layer per step, for engines that run experts one after another."""
+    decode_copies_expert_weights: bool = False
+    """Decode runs routed experts as one batched matmul over a copy of each (token, expert) pair's weights
+    (Transformers' "batched_mm" experts backend, which generate() switches to for decode): every routed
+    token reads its experts' weights, writes the copy, and the batched matmul reads it again."""
+    host_overlaps_device: bool = False
+    """Eager PyTorch: kernels are launched asynchronously, so the host's per-layer and per-sequence time
+    overlaps the device's work and a step takes the longer of the two, not their sum."""
     decode_graphs: bool = False
     """Decode steps replay captured CUDA/HIP graphs: no per-layer launch cost in a decode-only step
     (prefill and mixed steps still launch their kernels)."""

@@ -157,6 +157,10 @@ class Perf:
     expert_call_s: float
     memory_share: float
     """The share of peak bandwidth weight reads reach (for the texts)."""
+    host_overlaps_device: bool = False
+    """The step is max(host time, device time) (asynchronous eager launches) instead of their sum."""
+    decode_copies_experts: bool = False
+    """Decode copies each routed token's expert weights before a batched matmul (see EngineSpec)."""
 
     def eta(self, rows: float) -> float:
         """Matmul efficiency at `rows` tokens per matmul: eta_max * M / (M + M_half)."""
@@ -202,4 +206,6 @@ def perf_profile(
         sequence_overhead_s=engine.sequence_overhead_us * 1e-6,
         expert_call_s=engine.expert_call_overhead_us * 1e-6,
         memory_share=share,
+        decode_copies_experts=engine.decode_copies_expert_weights,
+        host_overlaps_device=engine.host_overlaps_device,
     )

@@ -3,7 +3,7 @@
 | operation | bytes | FLOPs |
 |---|---|---|
 | dense matmuls (attention projections, dense MLPs, shared experts, router) | their weights | 2 x params x rows |
-| routed experts | the experts the step's tokens route to | 2 x active expert params x rows, each expert seeing rows x k / touched rows |
+| routed experts | the experts the step's tokens route to (engines that copy expert weights per token in decode: 3 x per token and expert) | 2 x active expert params x rows, each expert seeing rows x k / touched rows |
 | logits (lm_head) | the output matrix | 2 x hidden x vocab per sequence that samples (prefill: the last token only) |
 | attention | KV (or state) read | QK and AV (prefill: the causal half, flash attention) |
 | norms and element-wise | activations in and out, one embedding row per token | – |
@@ -11,7 +11,8 @@
 | overhead | – | per step, per layer (kernel launches or eager Python), per sequence, per expert call |
 
 An operation takes max(bytes / achieved bandwidth, FLOPs / (path peak x eta(rows))) with
-eta(M) = eta_max * M / (M + M_half) (core/perf.py). The step is their sum. Prefill, decode, the
+eta(M) = eta_max * M / (M + M_half) (core/perf.py). The step is their sum, or, for eager engines that
+launch kernels asynchronously (Transformers), the longer of the host's time and the device's. Prefill, decode, the
 running-server TTFT, pipeline stages and the load simulation all call `forward_seconds` through
 `StepModel`: nothing re-derives a step's cost.
 """
@@ -113,8 +114,12 @@ class StepModel:
         if model.is_moe:
             touched = arch.expected_experts_touched(model, rows)  # type: ignore[arg-type]
             per_expert_rows = rows * model.experts_per_token / touched if touched else 0.0
+            expert_bytes = model.moe_layers * touched * self.wb.per_expert_layer / self.tp
+            if decode_only and perf.decode_copies_experts:
+                # Each (token, expert) pair's weights are read, written as a copy, and read by the matmul.
+                expert_bytes = 3 * model.moe_layers * rows * model.experts_per_token * self.wb.per_expert_layer / self.tp
             roofline(
-                "routed experts", model.moe_layers * touched * self.wb.per_expert_layer / self.tp,
+                "routed experts", expert_bytes,
                 rows * self.expert_flops_per_token, peak * eta(per_expert_rows) * perf.moe_compute,
             )
             if perf.expert_call_s:
@@ -139,8 +144,11 @@ class StepModel:
         self, rows: float, logits_rows: float, attention_flops: float, kv_bytes: float, sequences: float,
         decode_only: bool = False,
     ) -> float:
-        return sum(op.seconds for op in self.operations(
-            rows, logits_rows, attention_flops, kv_bytes, sequences, decode_only))
+        ops = self.operations(rows, logits_rows, attention_flops, kv_bytes, sequences, decode_only)
+        if self.perf.host_overlaps_device:
+            host = sum(op.seconds for op in ops if op.bound == "host")
+            return max(host, sum(op.seconds for op in ops if op.bound != "host"))
+        return sum(op.seconds for op in ops)
 
     # ------------------------------------------------------------------ steps
 

@@ -71,14 +71,28 @@ def test_prefill_computes_logits_for_the_last_token_of_each_prompt_only():
 
 
 def test_routed_experts_see_their_share_of_the_rows():
-    steps = steps_for("mixtral-8x7b", "h200", "transformers", "bf16")
+    steps = steps_for("mixtral-8x7b", "h200", "tensorrt-llm", "bf16")
     m = steps.model
     touched = arch.expected_experts_touched(m, 16)
-    ops = {op.name: op for op in steps.operations(16, 16, 0.0, 0.0, 16)}
+    ops = {op.name: op for op in steps.operations(16, 16, 0.0, 0.0, 16, decode_only=True)}
     read = m.moe_layers * touched * steps.wb.per_expert_layer
-    assert ops["routed experts"].seconds >= read / steps.perf.bandwidth
-    # Transformers runs the routed experts one after another: a cost per expert call.
-    assert ops["expert calls"].seconds == pytest.approx(m.moe_layers * touched * steps.perf.expert_call_s)
+    assert ops["routed experts"].seconds == pytest.approx(read / steps.perf.bandwidth)  # memory-bound at 16 rows
+
+
+def test_transformers_decode_copies_each_tokens_expert_weights():
+    """generate() runs decode on the batched_mm experts backend, which duplicates the selected experts'
+    weights for each token: 3 x (tokens x k) experts' bytes per MoE layer (read, copy written, read by the
+    batched matmul), not the distinct experts touched; prefill (grouped_mm) reads each touched expert once."""
+    steps = steps_for("mixtral-8x7b", "h200", "transformers", "bf16")
+    m, per_expert = steps.model, steps.wb.per_expert_layer
+    decode = {op.name: op for op in steps.operations(16, 16, 0.0, 0.0, 16, decode_only=True)}
+    assert decode["routed experts"].seconds == pytest.approx(3 * m.moe_layers * 16 * 2 * per_expert / steps.perf.bandwidth)
+    prefill = {op.name: op for op in steps.operations(16, 1, 0.0, 0.0, 1)}
+    assert prefill["routed experts"].seconds < decode["routed experts"].seconds / 5
+    # Eager launches overlap the device: the step is the longer of host and device time.
+    ops = steps.operations(16, 16, 0.0, 0.0, 16, decode_only=True)
+    host = sum(op.seconds for op in ops if op.bound == "host")
+    assert steps.decode_seconds(16, 1.0) == pytest.approx(max(host, sum(op.seconds for op in ops) - host), rel=1e-3)
 
 
 def test_cuda_graph_engines_pay_no_per_layer_cost_in_decode():
