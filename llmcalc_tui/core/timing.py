@@ -100,17 +100,40 @@ class StepModel:
     ) -> list[Operation]:
         """The operations of one forward step over `rows` tokens (all GPUs of one tensor-parallel group
         work in parallel: bytes and FLOPs are per GPU)."""
+        ops: list[Operation] = []
+        self._step(rows, logits_rows, attention_flops, kv_bytes, sequences, decode_only, ops)
+        return ops
+
+    def forward_seconds(
+        self, rows: float, logits_rows: float, attention_flops: float, kv_bytes: float, sequences: float,
+        decode_only: bool = False,
+    ) -> float:
+        """The step's time: the operations' sum, or max(host, device) where launches overlap the device."""
+        host, device = self._step(rows, logits_rows, attention_flops, kv_bytes, sequences, decode_only, None)
+        if self.perf.host_overlaps_device:
+            return max(host, device)
+        return host + device
+
+    def _step(
+        self, rows: float, logits_rows: float, attention_flops: float, kv_bytes: float, sequences: float,
+        decode_only: bool, ops: list[Operation] | None,
+    ) -> tuple[float, float]:
+        """(host seconds, device seconds) of one step; the operations go into `ops` when it is a list
+        (the grid and the simulation skip building them)."""
         perf, model = self.perf, self.model
-        bw, peak = perf.bandwidth, perf.peak_flops * (1.0 / (1.0 + perf.dequant))
+        bw = perf.bandwidth
+        peak = perf.peak_flops / (1.0 + perf.dequant)
         eta = perf.eta
-        ops = []
+        device = 0.0
 
-        def roofline(name: str, nbytes: float, flops: float, rate: float, bandwidth: float = bw) -> None:
-            t_mem = nbytes / bandwidth
-            t_compute = flops / rate if flops else 0.0
-            ops.append(Operation(name, max(t_mem, t_compute), "memory" if t_mem >= t_compute else "compute"))
+        def roofline(name: str, t_mem: float, t_compute: float) -> float:
+            if ops is not None:
+                ops.append(Operation(name, max(t_mem, t_compute), "memory" if t_mem >= t_compute else "compute"))
+            return t_mem if t_mem >= t_compute else t_compute
 
-        roofline("dense matmuls", self.dense_bytes, rows * self.dense_flops_per_token, peak * eta(rows))
+        device += roofline("dense matmuls", self.dense_bytes / bw,
+                           rows * self.dense_flops_per_token / (peak * eta(rows)) if rows else 0.0)
+        host = 0.0
         if model.is_moe:
             touched = arch.expected_experts_touched(model, rows)  # type: ignore[arg-type]
             per_expert_rows = rows * model.experts_per_token / touched if touched else 0.0
@@ -118,37 +141,35 @@ class StepModel:
             if decode_only and perf.decode_copies_experts:
                 # Each (token, expert) pair's weights are read, written as a copy, and read by the matmul.
                 expert_bytes = 3 * model.moe_layers * rows * model.experts_per_token * self.wb.per_expert_layer / self.tp
-            roofline(
-                "routed experts", expert_bytes,
-                rows * self.expert_flops_per_token, peak * eta(per_expert_rows) * perf.moe_compute,
-            )
+            flops = rows * self.expert_flops_per_token
+            device += roofline("routed experts", expert_bytes / bw,
+                               flops / (peak * eta(per_expert_rows) * perf.moe_compute) if flops else 0.0)
             if perf.expert_call_s:
-                ops.append(Operation("expert calls", model.moe_layers * touched * perf.expert_call_s, "host"))
+                calls = model.moe_layers * touched * perf.expert_call_s
+                host += calls
+                if ops is not None:
+                    ops.append(Operation("expert calls", calls, "host"))
         if logits_rows > 0:
-            roofline("logits", self.wb.output / self.tp, logits_rows * self.logits_flops_per_row, peak * eta(logits_rows))
-        roofline("attention", kv_bytes, attention_flops, peak * perf.eta_max, perf.kv_bandwidth)
-        ops.append(Operation("norms and element-wise", rows * self.elementwise_bytes_per_token / bw, "memory"))
+            device += roofline("logits", self.wb.output / self.tp / bw,
+                               logits_rows * self.logits_flops_per_row / (peak * eta(logits_rows)))
+        device += roofline("attention", kv_bytes / perf.kv_bandwidth,
+                           attention_flops / (peak * perf.eta_max) if attention_flops else 0.0)
+        elementwise = rows * self.elementwise_bytes_per_token / bw
+        device += elementwise
+        if ops is not None:
+            ops.append(Operation("norms and element-wise", elementwise, "memory"))
         if self.tp > 1:
             size = rows * model.hidden_size * ACTIVATION_BYTES
             per_op = perf.link_latency_s + 2.0 * (self.tp - 1) / self.tp * size / perf.link
-            ops.append(Operation("all-reduce", 2 * model.num_layers * per_op, "link"))
-        ops.append(Operation(
-            "overhead",
-            perf.step_overhead_s + sequences * perf.sequence_overhead_s
-            + model.num_layers * (perf.decode_layer_overhead_s if decode_only else perf.layer_overhead_s),
-            "host",
-        ))
-        return ops
-
-    def forward_seconds(
-        self, rows: float, logits_rows: float, attention_flops: float, kv_bytes: float, sequences: float,
-        decode_only: bool = False,
-    ) -> float:
-        ops = self.operations(rows, logits_rows, attention_flops, kv_bytes, sequences, decode_only)
-        if self.perf.host_overlaps_device:
-            host = sum(op.seconds for op in ops if op.bound == "host")
-            return max(host, sum(op.seconds for op in ops if op.bound != "host"))
-        return sum(op.seconds for op in ops)
+            device += 2 * model.num_layers * per_op
+            if ops is not None:
+                ops.append(Operation("all-reduce", 2 * model.num_layers * per_op, "link"))
+        overhead = (perf.step_overhead_s + sequences * perf.sequence_overhead_s
+                    + model.num_layers * (perf.decode_layer_overhead_s if decode_only else perf.layer_overhead_s))
+        host += overhead
+        if ops is not None:
+            ops.append(Operation("overhead", overhead, "host"))
+        return host, device
 
     # ------------------------------------------------------------------ steps
 
