@@ -281,6 +281,7 @@ def _estimate_self_hosted(r: Resolved, explain: bool = True, time_if_over: bool 
     )
 
     perf = perf_profile(engine, hw, wfmt, model, backend=s.backend)
+    steps: StepModel | None = None
     if fits or time_if_over:
         steps = step_model(model, engine, wfmt, kvfmt, perf, r.tp)
         avg_context = s.input_tokens + s.output_tokens / 2.0
@@ -307,7 +308,7 @@ def _estimate_self_hosted(r: Resolved, explain: bool = True, time_if_over: bool 
     if explain:
         assumptions.extend(r.notes)
         _explain(r, assumptions, warnings, wb=wb, mem=mem, perf=perf, batch=batch, fits=fits,
-                 max_batch=max_batch, max_context=max_context, needed=needed, cost=cost)
+                 max_batch=max_batch, max_context=max_context, needed=needed, cost=cost, steps=steps)
     return Estimate(
         scenario=s,
         model_id=model.id,

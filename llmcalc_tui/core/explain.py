@@ -7,6 +7,7 @@ from llmcalc_tui.core.cost import Cost
 from llmcalc_tui.core.fit import kv_bytes_per_value, nodes_for
 from llmcalc_tui.core.perf import BACKEND_NAMES, Perf
 from llmcalc_tui.core.scenario import Resolved
+from llmcalc_tui.core.timing import StepModel
 from llmcalc_tui.core.units import fmt_sig
 
 GIB = 2**30
@@ -15,6 +16,7 @@ GIB = 2**30
 def explain(
     r: Resolved, assumptions: list[str], warnings: list[str], *, wb: arch.WeightBytes, mem, perf: Perf,
     batch: int, fits: bool, max_batch: int, max_context: int, needed: int | None, cost: Cost,
+    steps: StepModel | None = None,
 ) -> None:
     """The assumption and warning texts of a self-hosted estimate."""
     s = r.scenario
@@ -48,6 +50,13 @@ def explain(
             f"{batch - 1} running decode(s)); TTFT (batch) prefills all {batch} prompt(s) together",
         ]
     )
+    if steps is not None:
+        micro = batch / min(r.pp, batch)
+        context = s.input_tokens + s.output_tokens / 2.0
+        assumptions.append(f"decode step ({fmt_sig(micro, strip=True)} sequence(s) at {context:,.0f} tokens of context): "
+                           + step_breakdown(steps.operations(
+                               micro, micro, micro * steps.attention_flops(context), micro * steps.kv_read(context),
+                               micro, decode_only=True), steps.perf.host_overlaps_device))
     if s.backend:
         assumptions.append(f"backend {BACKEND_NAMES.get(s.backend, s.backend)} as chosen (--backend), not the engine's default")
     if perf.path == "tensor" and perf.precision != wfmt.compute_precision:
@@ -93,3 +102,13 @@ def explain(
         )
     if model.sliding_window and context > model.sliding_window and model.sliding_window_layers == model.num_layers:
         warnings.append(f"{model.name} attends to only the last {model.sliding_window} tokens")
+
+
+def step_breakdown(ops, overlapped: bool, top: int = 4) -> str:
+    """The largest operations of a step, with what bounds each: "6.1 ms = dense matmuls 4.2 ms (memory), ..."."""
+    host = sum(op.seconds for op in ops if op.bound == "host")
+    device = sum(op.seconds for op in ops) - host
+    total = max(host, device) if overlapped else host + device
+    shown = sorted((op for op in ops if op.seconds > 0), key=lambda op: -op.seconds)[:top]
+    parts = ", ".join(f"{op.name} {fmt_sig(op.seconds * 1e3, strip=True)} ms ({op.bound})" for op in shown)
+    return f"{fmt_sig(total * 1e3, strip=True)} ms" + (" (host time overlaps the device's)" if overlapped else "") + f" = {parts}"

@@ -136,3 +136,12 @@ def test_bands_widen_above_a_thousand_sequences():
 
     assert spread(2000) == pytest.approx(min(1.0, spread(500) * 1.5))  # one doubling past 1,000: half as wide again
     assert spread(1000) == pytest.approx(spread(500))
+
+
+def test_the_assumptions_show_what_a_decode_step_is_made_of():
+    e = estimate(Scenario(model="mixtral-8x7b", hardware="h200", engine="transformers", batch=16), CATALOG)
+    line = next(a for a in e.assumptions if a.startswith("decode step (16 sequence(s)"))
+    assert "routed experts" in line and "host time overlaps" in line
+    assert line.index("routed experts") < line.index("overhead")  # largest first: the expert copies dominate
+    total_ms = float(line.split(": ", 1)[1].split(" ms", 1)[0])
+    assert total_ms == pytest.approx(e.timing.tpot_ms, rel=0.01)
