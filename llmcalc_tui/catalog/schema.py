@@ -565,11 +565,14 @@ class EngineSpec(Entry):
     activation_tokens: int = Field(gt=0)
     """Tokens per forward step the activation workspace is sized for (max batched tokens)."""
     decode_bandwidth_efficiency: float = Field(gt=0, le=1)
-    """Fraction of peak bandwidth reached by single-stream decode."""
+    """Fraction of peak bandwidth reached by single-stream decode (the fallback where memory_efficiency has
+    no key for the hardware's backend or memory family)."""
     prefill_compute_efficiency: float = Field(gt=0, le=1)
-    """Fraction of dense peak reached by prefill matmuls."""
+    """Fraction of dense peak reached by large matmuls (the fallback where compute_efficiency has no key
+    for the compute path)."""
     batched_compute_efficiency: float = Field(gt=0, le=1)
-    """Fraction of dense peak reached by batched decode matmuls."""
+    """Fraction of dense peak reached by batched decode matmuls. Not used since the per-operation model
+    (eta(M) with matmul_half_tokens covers small batches); kept so existing catalogs load."""
     step_overhead_ms: float = Field(default=0.0, ge=0)
     """Fixed scheduling/launch cost per decode step."""
     allreduce_efficiency: float = Field(default=0.7, gt=0, le=1)
@@ -583,11 +586,14 @@ class EngineSpec(Entry):
     layer_overhead_us: float = Field(default=0.0, ge=0)
     """Fixed cost per layer per forward step (kernel launches, synchronisation)."""
     kv_bandwidth_efficiency: float = Field(default=1.0, gt=0, le=2)
-    """Bandwidth reached reading the KV cache, relative to reading weights (paged attention kernels)."""
+    """Bandwidth reached reading the KV cache, relative to reading weights (paged attention kernels);
+    the timing caps it at 1."""
     moe_compute_efficiency: float = Field(default=1.0, gt=0, le=2)
-    """Compute efficiency of routed-expert matmuls relative to dense ones (grouped GEMM, routing)."""
+    """Compute efficiency of routed-expert matmuls relative to dense ones (grouped GEMM, routing); the
+    timing caps it at 1."""
     roofline_sharpness: float = Field(default=4.0, ge=1, le=64)
-    """p of the smooth maximum (t_mem^p + t_compute^p)^(1/p): how well memory and compute overlap."""
+    """p of the smooth maximum of the old single-roofline model. Not used since the per-operation model
+    (each operation takes the larger of its memory and compute time); kept so existing catalogs load."""
     backend_efficiency: dict[str, float] = {}
     """Multipliers on bandwidth efficiency by hardware id, "kind:vendor", kind or vendor (lowercase)."""
     backend_compute_efficiency: dict[str, float] = {}
