@@ -53,6 +53,7 @@ PARAMS = [
     (("transformers",), "compute_efficiency", "tensor"),
     (("transformers",), "matmul_half_tokens", None),
     (("transformers",), "sequence_overhead_us", None),
+    (("transformers",), "moe_compute_efficiency", None),
 ]
 BOUNDS = {
     "memory_efficiency": (0.2, 1.0), "compute_efficiency": (0.02, 1.0), "kv_bandwidth_efficiency": (0.2, 1.0),
@@ -141,7 +142,7 @@ PRIORS = {
     "llama.cpp-vulkan": {"memory_efficiency": {"gddr": 0.85, "lpddr": 0.85}, "layer_overhead_us": 30.0},
     "transformers": {"memory_efficiency": {"hbm": 0.6}, "compute_efficiency": {"tensor": 0.6},
                      "matmul_half_tokens": 32, "step_overhead_ms": 15.0, "layer_overhead_us": 0.0,
-                     "sequence_overhead_us": 100.0},
+                     "sequence_overhead_us": 100.0, "moe_compute_efficiency": 0.7},
 }
 PRIORS["ollama"] = PRIORS["llama.cpp"]
 """Anything not listed takes the schema default."""
