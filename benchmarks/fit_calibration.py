@@ -20,50 +20,48 @@ from llmcalc_tui.catalog.loader import load_builtin
 from llmcalc_tui.core.validation import TARGETS, load_measurements, run
 from llmcalc_tui.resources import benchmarks_dir
 
-# (engine ids sharing the value, attribute, key inside a dict attribute or None)
+# (engine ids sharing the value, attribute, key inside a dict attribute or None). Each constant is a
+# named physical quantity of the per-operation model (core/perf.py, core/timing.py); each is informed
+# by several calibration points (docs/accuracy.md lists them). Constants with a single point or none
+# (cuBLAS and Vulkan and CPU prefill, AMD and Intel, vLLM and SGLang speed) keep their documented prior.
+LCPP = ("llama.cpp", "ollama")
 PARAMS = [
-    (("llama.cpp", "ollama"), "decode_bandwidth_efficiency", None),
-    (("llama.cpp", "ollama"), "layer_overhead_us", None),
+    (LCPP, "memory_efficiency", "hbm"),
+    (LCPP, "memory_efficiency", "gddr"),
+    (LCPP, "memory_efficiency", "lpddr"),
+    (LCPP, "memory_efficiency", "cpu"),
     (("llama.cpp",), "step_overhead_ms", None),
-    (("llama.cpp", "ollama"), "backend_compute_efficiency", "datacenter:nvidia"),
-    (("llama.cpp", "ollama"), "backend_layer_overhead_us", "apple"),
-    (("llama.cpp", "ollama"), "backend_layer_overhead_us", "cpu"),
-    (("llama.cpp", "ollama"), "backend_layer_overhead_us", "edge"),
-    (("llama.cpp", "ollama"), "backend_efficiency", "apple"),
-    (("llama.cpp-vulkan",), "decode_bandwidth_efficiency", None),
+    (LCPP, "backend_layer_overhead_us", "cuda"),
+    (LCPP, "backend_layer_overhead_us", "metal"),
+    (LCPP, "backend_layer_overhead_us", "cpu"),
+    (LCPP, "compute_efficiency", "mmq"),
+    (LCPP, "compute_efficiency", "metal"),
+    (LCPP, "matmul_half_tokens", None),
+    (LCPP, "moe_compute_efficiency", None),
+    (("llama.cpp-vulkan",), "memory_efficiency", "gddr"),
     (("llama.cpp-vulkan",), "layer_overhead_us", None),
-    (("llama.cpp-vulkan",), "prefill_compute_efficiency", None),
-    (("llama.cpp-vulkan",), "backend_efficiency", "amd"),
-    (("llama.cpp", "ollama"), "backend_efficiency", "cpu"),
-    (("llama.cpp", "ollama"), "backend_efficiency", "edge"),
-    (("llama.cpp", "ollama"), "prefill_compute_efficiency", None),
-    (("llama.cpp", "ollama"), "backend_compute_efficiency", "apple"),
-    (("llama.cpp", "ollama"), "backend_compute_efficiency", "edge"),
-    (("llama.cpp", "ollama"), "moe_compute_efficiency", None),
-    (("tensorrt-llm",), "decode_bandwidth_efficiency", None),
+    (("tensorrt-llm",), "memory_efficiency", "hbm"),
     (("tensorrt-llm",), "layer_overhead_us", None),
-    (("tensorrt-llm",), "prefill_compute_efficiency", None),
-    (("tensorrt-llm",), "batched_compute_efficiency", None),
+    (("tensorrt-llm",), "compute_efficiency", "tensor"),
+    (("tensorrt-llm",), "matmul_half_tokens", None),
     (("tensorrt-llm",), "kv_bandwidth_efficiency", None),
-    (("tensorrt-llm",), "roofline_sharpness", None),
     (("tensorrt-llm",), "moe_compute_efficiency", None),
-    (("transformers",), "decode_bandwidth_efficiency", None),
+    (("tensorrt-llm",), "sequence_overhead_us", None),
+    (("transformers",), "memory_efficiency", "hbm"),
     (("transformers",), "layer_overhead_us", None),
     (("transformers",), "step_overhead_ms", None),
-    (("transformers",), "prefill_compute_efficiency", None),
-    (("transformers",), "batched_compute_efficiency", None),
+    (("transformers",), "compute_efficiency", "tensor"),
+    (("transformers",), "matmul_half_tokens", None),
+    (("transformers",), "sequence_overhead_us", None),
     (("transformers",), "moe_compute_efficiency", None),
 ]
-PHYSICAL = {"transformers"}
-"""Engines whose efficiencies stay in (0, 1]: a share of a peak cannot exceed it (issue 13 applies this
-to every engine once the per-operation model replaces the smooth roofline)."""
 BOUNDS = {
-    "decode_bandwidth_efficiency": (0.5, 0.92), "prefill_compute_efficiency": (0.05, 1.0),
-    "batched_compute_efficiency": (0.05, 1.0), "kv_bandwidth_efficiency": (0.3, 1.2),
-    "roofline_sharpness": (1.0, 16.0), "moe_compute_efficiency": (0.1, 2.0),
+    "memory_efficiency": (0.2, 1.0), "compute_efficiency": (0.02, 1.0), "kv_bandwidth_efficiency": (0.2, 1.0),
+    "moe_compute_efficiency": (0.05, 1.0), "matmul_half_tokens": (0.0, 2048.0),
     "layer_overhead_us": (0.0, 5000.0), "step_overhead_ms": (0.0, 20.0), "backend_layer_overhead_us": (0.0, 5000.0),
-    "backend_efficiency": (0.1, 1.5), "backend_compute_efficiency": (0.05, 2.0),
+    "sequence_overhead_us": (0.0, 5000.0), "expert_call_overhead_us": (0.0, 5000.0),
 }
+"""Every efficiency is a share of a peak: (0, 1]."""
 
 
 def get(catalog, param):
@@ -71,14 +69,14 @@ def get(catalog, param):
     value = getattr(catalog.engines[engines[0]], attr)
     if key is None:
         return value
-    return value.get(key, 1.0 if attr != "backend_layer_overhead_us" else getattr(catalog.engines[engines[0]], "layer_overhead_us"))
+    if key in value:
+        return value[key]
+    return getattr(catalog.engines[engines[0]], "layer_overhead_us") if attr == "backend_layer_overhead_us" else 0.5
 
 
 def put(catalog, param, value):
     engines, attr, key = param
     low, high = BOUNDS[attr]
-    if attr.endswith("efficiency") and PHYSICAL.intersection(engines):
-        high = min(high, 1.0)
     value = min(high, max(low, value))
     updated = dict(catalog.engines)
     for eid in engines:
@@ -129,37 +127,44 @@ def fit(catalog, measurements, verbose=True, params=None):
 
 
 PRIORS = {
-    # What each engine's constants were before any fit (catalogs/engines.toml as first written, from
-    # the engines' documentation and common rules of thumb): a held-out engine falls back to these.
-    "vllm": {"decode_bandwidth_efficiency": 0.75, "prefill_compute_efficiency": 0.6,
-             "batched_compute_efficiency": 0.5, "step_overhead_ms": 0.3},
-    "tensorrt-llm": {"decode_bandwidth_efficiency": 0.8, "prefill_compute_efficiency": 0.65,
-                     "batched_compute_efficiency": 0.55, "step_overhead_ms": 0.2},
-    "llama.cpp": {"decode_bandwidth_efficiency": 0.7, "prefill_compute_efficiency": 0.5,
-                  "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.0},
-    "llama.cpp-vulkan": {"decode_bandwidth_efficiency": 0.7, "prefill_compute_efficiency": 0.5,
-                         "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.0},
-    "ollama": {"decode_bandwidth_efficiency": 0.65, "prefill_compute_efficiency": 0.45,
-               "batched_compute_efficiency": 0.3, "step_overhead_ms": 1.5},
-    "transformers": {"decode_bandwidth_efficiency": 0.35, "prefill_compute_efficiency": 0.4,
-                     "batched_compute_efficiency": 0.25, "step_overhead_ms": 15.0},
+    # The documented priors (catalogs/engines.toml before any fit): a held-out engine or hardware class
+    # falls back to these. Bandwidth shares: HBM streams at batch 1 reach less of their peak than GDDR
+    # and LPDDR; matmuls at 50-65 % of the path's peak; CUDA-graph engines pay little per layer.
+    "vllm": {"memory_efficiency": {"hbm": 0.75}, "compute_efficiency": {"tensor": 0.6}},
+    "tensorrt-llm": {"memory_efficiency": {"hbm": 0.75, "gddr": 0.8}, "compute_efficiency": {"tensor": 0.65},
+                     "matmul_half_tokens": 32, "kv_bandwidth_efficiency": 0.8, "moe_compute_efficiency": 0.7,
+                     "sequence_overhead_us": 5.0, "layer_overhead_us": 0.0, "step_overhead_ms": 0.2},
+    "llama.cpp": {"memory_efficiency": {"hbm": 0.7, "gddr": 0.85, "lpddr": 0.85, "cpu": 0.6},
+                  "compute_efficiency": {"mmq": 0.5, "cublas": 0.8, "metal": 0.6, "vulkan": 0.5, "rocm": 0.5,
+                                         "cpu": 0.5},
+                  "matmul_half_tokens": 16, "moe_compute_efficiency": 0.5, "step_overhead_ms": 1.0,
+                  "backend_layer_overhead_us": {"cuda": 20, "metal": 60, "rocm": 30, "vulkan": 30, "cpu": 50}},
+    "llama.cpp-vulkan": {"memory_efficiency": {"gddr": 0.85, "lpddr": 0.85}, "layer_overhead_us": 30.0},
+    "transformers": {"memory_efficiency": {"hbm": 0.6}, "compute_efficiency": {"tensor": 0.6},
+                     "matmul_half_tokens": 32, "step_overhead_ms": 15.0, "layer_overhead_us": 0.0,
+                     "sequence_overhead_us": 100.0, "moe_compute_efficiency": 0.7},
 }
-"""Anything not listed takes the schema default (no per-layer overhead, multipliers of 1, p = 4)."""
+PRIORS["ollama"] = PRIORS["llama.cpp"]
+"""Anything not listed takes the schema default."""
 
 
 def reset_to_prior(catalog, params):
-    """The catalog with these fitted constants set back to their priors (backend keys removed)."""
+    """The catalog with these fitted constants set back to their documented priors."""
     from llmcalc_tui.catalog.schema import EngineSpec
 
     updated = dict(catalog.engines)
     for engines, attr, key in params:
         for eid in engines:
             eng = updated[eid]
+            prior = PRIORS.get(engines[0], {}).get(attr, EngineSpec.model_fields[attr].default)
             if key is None:
-                prior = PRIORS.get(engines[0], {}).get(attr, EngineSpec.model_fields[attr].default)
                 updated[eid] = eng.model_copy(update={attr: prior})
             else:
-                table = {k: v for k, v in getattr(eng, attr).items() if k != key}
+                table = dict(getattr(eng, attr))
+                if isinstance(prior, dict) and key in prior:
+                    table[key] = prior[key]
+                else:
+                    table.pop(key, None)
                 updated[eid] = eng.model_copy(update={attr: table})
     return catalog.model_copy(update={"engines": updated})
 
@@ -193,8 +198,25 @@ def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, in
     def kind(m):
         return catalog.hardware[m.scenario.hardware].kind
 
+    def informs(param, m) -> bool:
+        """Whether a point's estimate depends on this constant (its engine, and its backend, memory
+        family or compute path for keyed constants)."""
+        engines, _attr, key = param
+        if m.scenario.engine not in engines:
+            return False
+        if key is None:
+            return True
+        from llmcalc_tui.core.perf import compute_path, default_backend, memory_family
+
+        engine, hw = catalog.engines[m.scenario.engine], catalog.hardware[m.scenario.hardware]
+        backend = default_backend(engine, hw)
+        path = compute_path(engine, backend, catalog.formats[m.scenario.weights]) if m.scenario.weights else ""
+        return key in (backend, memory_family(hw), path)
+
     def class_params(k):
-        return [p for p in PARAMS if p[2] is not None and (p[2] == k or p[2].startswith(k + ":"))]
+        """Constants informed only by the held-out class's points go back to their priors."""
+        return [p for p in PARAMS
+                if (pts := [m for m in measurements if informs(p, m)]) and all(kind(m) == k for m in pts)]
 
     def engine_params(e):
         return [p for p in PARAMS if e in p[0]]

@@ -108,6 +108,9 @@ def add_workload_options(parser: argparse.ArgumentParser, with_model: bool = Tru
     parser.add_argument("--pp", type=int_in("--pp", 1, MAX_GPUS), help="pipeline parallel (default 1)")
     parser.add_argument("--engine", type=identifier("--engine"),
                         help="serving engine (default auto: vllm on datacenter GPUs, llama.cpp elsewhere)")
+    parser.add_argument("--backend", choices=["auto", "cuda", "metal", "vulkan", "rocm", "cpu"],
+                        help="engine backend (default auto: llama.cpp picks CUDA, Metal, ROCm, Vulkan or CPU "
+                             "from the hardware)")
     parser.add_argument("--input-tokens", type=int_in("--input-tokens", 1, MAX_TOKENS), help="default 1000")
     parser.add_argument("--output-tokens", type=int_in("--output-tokens", 1, MAX_TOKENS), help="default 200")
     parser.add_argument("--batch", type=batch_value, help="concurrent sequences, or 'max' (default 1)")
@@ -139,6 +142,7 @@ OPTION_FIELDS = {
     "tp": "tp",
     "pp": "pp",
     "engine": "engine",
+    "backend": "backend",
     "input_tokens": "input_tokens",
     "output_tokens": "output_tokens",
     "batch": "batch",

@@ -38,6 +38,7 @@ EVERY_FIELD = Scenario(
     tp=4,
     pp=2,
     engine="sglang",
+    backend="cuda",
     input_tokens=4321,
     output_tokens=765,
     batch="max",

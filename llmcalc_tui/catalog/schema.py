@@ -612,11 +612,14 @@ class EngineSpec(Entry):
     activation_tokens: int = Field(gt=0)
     """Tokens per forward step the activation workspace is sized for (max batched tokens)."""
     decode_bandwidth_efficiency: float = Field(gt=0, le=1)
-    """Fraction of peak bandwidth reached by single-stream decode."""
+    """Fraction of peak bandwidth reached by single-stream decode (the fallback where memory_efficiency has
+    no key for the hardware's backend or memory family)."""
     prefill_compute_efficiency: float = Field(gt=0, le=1)
-    """Fraction of dense peak reached by prefill matmuls."""
+    """Fraction of dense peak reached by large matmuls (the fallback where compute_efficiency has no key
+    for the compute path)."""
     batched_compute_efficiency: float = Field(gt=0, le=1)
-    """Fraction of dense peak reached by batched decode matmuls."""
+    """Fraction of dense peak reached by batched decode matmuls. Not used since the per-operation model
+    (eta(M) with matmul_half_tokens covers small batches); kept so existing catalogs load."""
     step_overhead_ms: float = Field(default=0.0, ge=0)
     """Fixed scheduling/launch cost per decode step."""
     allreduce_efficiency: float = Field(default=0.7, gt=0, le=1)
@@ -630,11 +633,14 @@ class EngineSpec(Entry):
     layer_overhead_us: float = Field(default=0.0, ge=0)
     """Fixed cost per layer per forward step (kernel launches, synchronisation)."""
     kv_bandwidth_efficiency: float = Field(default=1.0, gt=0, le=2)
-    """Bandwidth reached reading the KV cache, relative to reading weights (paged attention kernels)."""
+    """Bandwidth reached reading the KV cache, relative to reading weights (paged attention kernels);
+    the timing caps it at 1."""
     moe_compute_efficiency: float = Field(default=1.0, gt=0, le=2)
-    """Compute efficiency of routed-expert matmuls relative to dense ones (grouped GEMM, routing)."""
+    """Compute efficiency of routed-expert matmuls relative to dense ones (grouped GEMM, routing); the
+    timing caps it at 1."""
     roofline_sharpness: float = Field(default=4.0, ge=1, le=64)
-    """p of the smooth maximum (t_mem^p + t_compute^p)^(1/p): how well memory and compute overlap."""
+    """p of the smooth maximum of the old single-roofline model. Not used since the per-operation model
+    (each operation takes the larger of its memory and compute time); kept so existing catalogs load."""
     backend_efficiency: dict[str, float] = {}
     """Multipliers on bandwidth efficiency by hardware id, "kind:vendor", kind or vendor (lowercase)."""
     backend_compute_efficiency: dict[str, float] = {}
@@ -643,6 +649,39 @@ class EngineSpec(Entry):
     """Per-layer overhead that replaces layer_overhead_us on some hardware, keyed like backend_efficiency."""
     multi_gpu: Literal["tensor", "pipeline"] = "tensor"
     """How the engine splits a model over GPUs by default: tensor parallel or layers (pipeline)."""
+    # The per-operation timing model (core/perf.py, core/timing.py). Every efficiency is a share of a
+    # peak, in (0, 1]; an empty table falls back to the single-number fields above.
+    memory_efficiency: dict[str, float] = {}
+    """Share of peak bandwidth weight reads reach, by "backend:memory", backend or memory family
+    (hbm, gddr, lpddr, ddr); falls back to decode_bandwidth_efficiency."""
+    compute_efficiency: dict[str, float] = {}
+    """eta_max of the matmuls by compute path (tensor, mmq, cublas, metal, vulkan, rocm, cpu); falls back
+    to prefill_compute_efficiency."""
+    matmul_half_tokens: float = Field(default=0.0, ge=0)
+    """M_half of eta(M) = eta_max * M / (M + M_half): rows per matmul at which half the peak is reached
+    (0: eta_max at any size)."""
+    sequence_overhead_us: float = Field(default=0.0, ge=0)
+    """Host cost per running sequence per step (scheduling, sampling, cache bookkeeping)."""
+    expert_call_overhead_us: float = Field(default=0.0, ge=0)
+    """Cost per routed expert per MoE layer per step, for engines that run experts one after another."""
+    decode_copies_expert_weights: bool = False
+    """Decode runs routed experts as one batched matmul over a copy of each (token, expert) pair's weights
+    (Transformers' "batched_mm" experts backend, which generate() switches to for decode): every routed
+    token reads its experts' weights, writes the copy, and the batched matmul reads it again."""
+    host_overlaps_device: bool = False
+    """Eager PyTorch: kernels are launched asynchronously, so the host's per-layer and per-sequence time
+    overlaps the device's work and a step takes the longer of the two, not their sum."""
+    decode_graphs: bool = False
+    """Decode steps replay captured CUDA/HIP graphs: no per-layer launch cost in a decode-only step
+    (prefill and mixed steps still launch their kernels)."""
+
+    @field_validator("memory_efficiency", "compute_efficiency")
+    @classmethod
+    def _check_shares(cls, value: dict[str, float]) -> dict[str, float]:
+        bad = {k: v for k, v in value.items() if not 0 < v <= 1}
+        if bad:
+            raise ValueError(f"efficiencies are shares of a peak, in (0, 1]: {bad}")
+        return value
     default_on: tuple[str, ...] = ()
     """Hardware the engine is picked for when the user chose none: ids, "kind:vendor", kinds or vendors."""
     prefix_block_tokens: int = Field(default=1, ge=1)

@@ -44,8 +44,10 @@ class ParamBreakdown:
 
     @property
     def active(self) -> int:
-        """Parameters touched per token, counting the input embedding and the lm_head."""
-        return self.total - self.experts + self.active_experts
+        """Parameters used per token: the lm_head and the routed experts a token picks; an untied input
+        embedding is left out (a token reads one row of it), a tied one counts as the output layer."""
+        untied_embedding = self.embedding if self.lm_head else 0
+        return self.total - self.experts + self.active_experts - untied_embedding
 
     @property
     def linear_non_expert(self) -> int:
@@ -255,6 +257,10 @@ class WeightBytes:
     """Bytes of one routed expert in one MoE layer."""
     vision: float = 0.0
     """Bytes of the vision/audio tower (in total; not read per generated token)."""
+    output: float = 0.0
+    """Bytes of the output layer (lm_head, or the tied embedding): part of non_expert_read."""
+    embedding_row: float = 0.0
+    """Bytes of one row of an untied input embedding (what a token reads of it)."""
 
 
 @lru_cache(maxsize=8192)
@@ -294,6 +300,8 @@ def weight_bytes(model: ModelSpec, fmt: FormatSpec) -> WeightBytes:
     )
     if model.tied_embeddings:
         non_expert_read += embedding_bytes  # the tied matrix is read in full as the output layer
+    output_bytes = embedding_bytes if model.tied_embeddings else lm_head_bytes
+    embedding_row = 0.0 if model.tied_embeddings else model.hidden_size * embed_bits / 8
     expert_total = p.experts * expert_bits / 8
     per_expert = expert_total / (model.moe_layers * model.num_experts) if model.is_moe else 0.0
     vision = p.vision * high / 8  # engines keep the vision tower unquantized
@@ -307,6 +315,8 @@ def weight_bytes(model: ModelSpec, fmt: FormatSpec) -> WeightBytes:
             expert_total=expert_total * scale,
             per_expert_layer=per_expert * scale,
             vision=vision * scale,
+            output=output_bytes * scale,
+            embedding_row=embedding_row * scale,
         )
     return WeightBytes(
         total=total,
@@ -314,6 +324,8 @@ def weight_bytes(model: ModelSpec, fmt: FormatSpec) -> WeightBytes:
         expert_total=expert_total,
         per_expert_layer=per_expert,
         vision=vision,
+        output=output_bytes,
+        embedding_row=embedding_row,
     )
 
 

@@ -19,6 +19,13 @@ MACHINE_PRIOR_WEIGHT = 3.0
 machine (same engine and hardware), the band is (3 x published + n x own) / (3 + n), so it follows
 the machine's own errors as they accumulate."""
 
+LARGE_BATCH = 1000
+"""Above this many sequences per step, per-sequence costs (scheduling, sampling, cache bookkeeping)
+dominate a step and few calibration points reach there (TensorRT-LLM's 1,000-2,048 concurrency rows):
+the bands of batch-dependent figures widen by half for each doubling past it."""
+BATCH_FIELDS = ("decode_tok_s", "tpot_ms", "output_tok_s_total", "ttft_ms")
+"""Figures that depend on the number of running sequences."""
+
 METRIC_OF_FIELD = {
     "decode_tok_s": "decode_tok_s_single",
     "tpot_ms": "decode_tok_s_single",
@@ -147,5 +154,7 @@ def attach_bands(est: Estimate, catalog: Catalog) -> Estimate:
         if value is None or not math.isfinite(value):
             continue
         spread = spread_for(catalog, field, est.engine_id, kind, est.hardware_id)
+        if field in BATCH_FIELDS and est.batch > LARGE_BATCH:
+            spread = min(MAX_SPREAD, spread * (1 + 0.5 * math.log2(est.batch / LARGE_BATCH)))
         bands[field] = Band(value / (1 + spread), value * (1 + spread))
     return dataclasses.replace(est, bands=bands)

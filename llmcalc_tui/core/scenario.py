@@ -48,6 +48,8 @@ class Scenario(BaseModel):
     pp: int = Field(default=1, ge=1, le=MAX_GPUS)
     engine: str | None = None
     """Serving engine id; None (or "auto") picks the engine usual on the hardware."""
+    backend: Literal["cuda", "metal", "vulkan", "rocm", "cpu"] | None = None
+    """The engine's compute backend; None (or "auto") lets the engine choose from the hardware."""
     input_tokens: int = Field(default=1000, ge=1, le=MAX_TOKENS)
     output_tokens: int = Field(default=200, ge=1, le=MAX_TOKENS)
     batch: int | Literal["max"] = 1
@@ -97,7 +99,7 @@ class Scenario(BaseModel):
     cached_prefix_tokens: int | None = Field(default=None, ge=0, le=MAX_TOKENS)
     """Prompt tokens already in the KV cache (the share form is cached_input_fraction)."""
 
-    @field_validator("engine", "deployment", mode="before")
+    @field_validator("engine", "deployment", "backend", mode="before")
     @classmethod
     def _auto_is_none(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() == "auto":
@@ -441,6 +443,12 @@ def resolve(scenario: Scenario, catalog: Catalog) -> Resolved:
         notes.append(f"{model_id} is also a hosted API: --deployment api prices it per token")
     if deployment == "api" and api is None:
         raise ScenarioError("api_model", "deployment api needs an API model (--api-model)")
+    if scenario.backend:
+        vendor = hardware.vendor.lower()
+        runs = {"cuda": vendor == "nvidia", "metal": hardware.kind == "apple", "rocm": vendor == "amd",
+                "vulkan": hardware.kind != "cpu", "cpu": True}[scenario.backend]
+        if not runs:
+            raise ScenarioError("backend", f"the {scenario.backend} backend does not run on {hardware.name}")
     return Resolved(
         scenario, model, api, weights, kv, hardware, engine, deployment,  # type: ignore[arg-type]
         tp, pp, scenario.gpus // (tp * pp), tuple(notes),

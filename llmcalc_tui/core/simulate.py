@@ -6,8 +6,8 @@ maximum number of running sequences; a KV pool of fixed capacity holds every run
 tokens, and when a growing decode would overflow it the most recently admitted sequence is preempted
 and later recomputed from its prompt and the tokens it had produced.
 
-Time per step comes from a `StepCost`; `step_cost_for` builds one from today's core functions
-(`perf_profile`, `step_seconds`, `prefill_seconds`), so a new timing model only swaps that adapter.
+Time per step comes from a `StepCost`; `step_cost_for` builds one from the timing stage's step model
+(core/timing.py: `StepModel.decode_seconds`, `StepModel.prefill_pass_seconds`), the same an estimate uses.
 """
 
 from __future__ import annotations
@@ -124,31 +124,22 @@ class ServingSetup:
 
 
 def step_cost_for(scenario: Scenario, catalog: Catalog) -> CoreStepCost:
-    """The step cost of a self-hosted scenario, built on today's core functions."""
-    from llmcalc_tui.core import architecture as arch
-    from llmcalc_tui.core.estimate import perf_profile, prefill_seconds, step_seconds
+    """The step cost of a self-hosted scenario: the timing stage's own step model (core/timing.py)."""
+    from llmcalc_tui.core.perf import perf_profile
     from llmcalc_tui.core.scenario import resolve
+    from llmcalc_tui.core.timing import step_model
 
     r = resolve(scenario, catalog)
     if r.model is None or r.deployment == "api":
         raise ScenarioError("model", f"{scenario.model} is an API model: there is no engine to simulate")
     model, engine, hw, wfmt, kvfmt = r.model, r.engine, r.hardware, r.weights, r.kv
     assert engine and hw and wfmt and kvfmt
-    perf = perf_profile(engine, hw, wfmt, model)
-    wb = arch.weight_bytes(model, wfmt)
-    tp = r.tp
-
-    def decode(batch: int, context: float) -> float:
-        return step_seconds(model, wb, kvfmt, engine, perf, tp, batch, context)
-
-    def prefill(batch: int, tokens: int) -> float:
-        return prefill_seconds(model, wb, engine, perf, tp, batch, tokens)
-
+    steps = step_model(model, engine, wfmt, kvfmt, perf_profile(engine, hw, wfmt, model, backend=scenario.backend), r.tp)
     # Levers hook (issue 14): a cached prefix shortens the prefill; a draft model, MTP or EAGLE heads change
     # the decode step.
     from llmcalc_tui.core.levers import lever_step_cost
 
-    decode, prefill = lever_step_cost(scenario, catalog, decode, prefill)
+    decode, prefill = lever_step_cost(scenario, catalog, steps.decode_seconds, steps.prefill_pass_seconds)
     return CoreStepCost(decode, prefill)
 
 

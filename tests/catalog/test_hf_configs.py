@@ -193,7 +193,7 @@ def test_qwen35_27b_gated_deltanet_every_fourth_layer_full() -> None:
     # total  = 48*383,273,184 + 16*372,255,232 + 2*V*H + H = 26,895,998,464
     p = arch.param_breakdown(m)
     assert p.total == 26_895_998_464
-    assert p.active == p.total
+    assert p.active == p.total - p.embedding  # untied: a token reads one row of the input embedding
     # Full-attention layers only: 16 x 4 x (256+256) x 2 B = 65,536 B/token. Counting all 64 layers as
     # attention (what users report) would give 262,144: 4x too much.
     assert arch.kv_bytes_per_token(m, BF16) == 65_536
@@ -274,7 +274,7 @@ def test_nemotron_3_nano_hybrid_moe() -> None:
     p = arch.param_breakdown(m)
     assert p.total == 31_577_940_288
     # active: 6 of 128 experts -> 3,580,076,352 (model card: 3.2B without the 0.35B embedding + 0.35B head... 3.6B)
-    assert p.active == 3_580_076_352
+    assert p.active == 3_580_076_352 - 352_321_536  # less the untied input embedding (one row read per token)
     assert arch.kv_bytes_per_token(m, BF16) == 6 * 2 * 256 * 2 == 6_144
     # 23 x (6144*3*2 + 64*64*128*4) = 23 x 2,134,016
     assert arch.recurrent_state_bytes(m) == 49_082_368
@@ -395,7 +395,7 @@ def test_kimi_k2_mla_with_384_experts() -> None:
     # = 17,059,365,248; total = 497,500,160 + 60*17,059,365,248 + 2*163840*H + H
     p = arch.param_breakdown(m)
     assert p.total == 1_026_408_232_448
-    assert p.active == 32_861_500_928  # 8 routed + 1 shared per MoE layer
+    assert p.active == 32_861_500_928 - 163_840 * 7168  # 8 routed + 1 shared per MoE layer; input embedding left out
     assert arch.kv_bytes_per_token(m, BF16) == 61 * 576 * 2 == 70_272
 
 

@@ -390,20 +390,22 @@ def test_taking_a_grid_row_reproduces_it():
 
 
 def test_running_server_ttft_by_hand():
-    """At 100 % of peak with a sharp roofline: a one-token prompt joining one running sequence pays that
-    sequence's KV read (2,001 cached tokens of llama-2-7b at 512 KiB each) on top of its own prefill."""
+    """At 100 % of peak: a one-token prompt joining one running sequence pays that sequence's KV read
+    (2,001 cached tokens of llama-2-7b at 512 KiB each) and its token's element-wise passes (8 reads or
+    writes of the 4,096-wide bf16 hidden state in each of 32 layers, plus one embedding row) on top of
+    its own prefill; its matmul rows are hidden under the weight reads."""
     engine = CATALOG.engines["vllm"].model_copy(update={
-        "decode_bandwidth_efficiency": 1.0, "prefill_compute_efficiency": 1.0, "batched_compute_efficiency": 1.0,
+        "memory_efficiency": {"hbm": 1.0}, "compute_efficiency": {"tensor": 1.0}, "matmul_half_tokens": 0.0,
         "step_overhead_ms": 0.0, "layer_overhead_us": 0.0, "kv_bandwidth_efficiency": 1.0,
-        "roofline_sharpness": 64.0, "moe_compute_efficiency": 1.0,
+        "sequence_overhead_us": 0.0, "moe_compute_efficiency": 1.0,
     })
     catalog = CATALOG.model_copy(update={"engines": {**CATALOG.engines, "vllm": engine}})
     common = dict(model="llama-2-7b", weights="fp16", hardware="h100-sxm", engine="vllm", input_tokens=1,
                   output_tokens=4000)
     alone = estimate(Scenario(batch=1, **common), catalog)
     joined = estimate(Scenario(batch=2, **common), catalog)
-    kv_read_ms = 524_288 * 2001 / 3350e9 * 1e3
-    assert joined.timing.ttft_ms - alone.timing.ttft_ms == pytest.approx(kv_read_ms, rel=1e-3)
+    extra_ms = (524_288 * 2001 + 4096 * 2 * 8 * 32 + 4096 * 2) / 3350e9 * 1e3
+    assert joined.timing.ttft_ms - alone.timing.ttft_ms == pytest.approx(extra_ms, rel=1e-6)
 
 
 def test_catalog_idle_power_replaces_the_default_share():

@@ -20,30 +20,35 @@ _spec.loader.exec_module(fc)
 TRANSFORMERS = [p for p in fc.PARAMS if p[0] == ("transformers",)]
 
 
-def test_transformers_efficiencies_are_physical_in_the_catalog():
-    eng = load_builtin().engines["transformers"]
-    for attr in ("decode_bandwidth_efficiency", "prefill_compute_efficiency", "batched_compute_efficiency",
-                 "moe_compute_efficiency", "kv_bandwidth_efficiency"):
-        assert 0 < getattr(eng, attr) <= 1, attr
-    assert {p[1] for p in TRANSFORMERS} >= {"layer_overhead_us", "prefill_compute_efficiency", "moe_compute_efficiency"}
+def test_no_engine_efficiency_in_the_catalog_exceeds_one():
+    """Every efficiency is a share of a peak: no engine reaches more than 100 % of a bandwidth or a compute
+    peak, on any backend, memory family or compute path."""
+    for eid, eng in load_builtin().engines.items():
+        for attr in ("decode_bandwidth_efficiency", "prefill_compute_efficiency", "batched_compute_efficiency",
+                     "moe_compute_efficiency", "kv_bandwidth_efficiency", "allreduce_efficiency"):
+            assert 0 < getattr(eng, attr) <= 1, (eid, attr)
+        for attr in ("memory_efficiency", "compute_efficiency", "backend_efficiency", "backend_compute_efficiency"):
+            for key, value in getattr(eng, attr).items():
+                assert 0 < value <= 1, (eid, attr, key)
 
 
-def test_a_transformers_efficiency_is_capped_at_one():
-    catalog = fc.put(load_builtin(), (("transformers",), "moe_compute_efficiency", None), 1.7)
-    assert catalog.engines["transformers"].moe_compute_efficiency == 1.0
-    # The older engines keep their wider bounds until the per-operation model replaces them.
-    catalog = fc.put(catalog, (("tensorrt-llm",), "moe_compute_efficiency", None), 1.7)
-    assert catalog.engines["tensorrt-llm"].moe_compute_efficiency == 1.7
+def test_every_fitted_efficiency_is_capped_at_one():
+    catalog = load_builtin()
+    for param in fc.PARAMS:
+        if param[1].endswith("efficiency"):
+            capped = fc.put(catalog, param, 1.7)
+            assert fc.get(capped, param) == 1.0, param
 
 
 def test_reset_to_prior_restores_the_documented_priors():
     catalog = fc.reset_to_prior(load_builtin(), TRANSFORMERS)
     eng = catalog.engines["transformers"]
-    assert (eng.decode_bandwidth_efficiency, eng.prefill_compute_efficiency, eng.batched_compute_efficiency,
-            eng.step_overhead_ms, eng.layer_overhead_us, eng.moe_compute_efficiency) == (0.35, 0.4, 0.25, 15.0, 0.0, 1.0)
-    apple = [p for p in fc.PARAMS if p[2] == "apple"]
-    llama = fc.reset_to_prior(load_builtin(), apple).engines["llama.cpp"]
-    assert "apple" not in llama.backend_efficiency and "apple" not in llama.backend_compute_efficiency
+    assert eng.memory_efficiency["hbm"] == 0.6 and eng.compute_efficiency["tensor"] == 0.6
+    assert (eng.step_overhead_ms, eng.layer_overhead_us, eng.sequence_overhead_us,
+            eng.matmul_half_tokens) == (15.0, 0.0, 100.0, 32)
+    metal = [p for p in fc.PARAMS if p[2] == "metal"]
+    llama = fc.reset_to_prior(load_builtin(), metal).engines["llama.cpp"]
+    assert llama.compute_efficiency["metal"] == 0.6 and llama.backend_layer_overhead_us["metal"] == 60
 
 
 def test_fitting_one_engine_leaves_the_others_alone():
