@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import ScrollableContainer, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
@@ -75,7 +75,9 @@ class LeverTableScreen(ModalScreen[Mapping[str, str] | None]):
         width: 95%; height: 95%; border: round $primary; background: $surface; padding: 0 1;
     }
     LeverTableScreen #lever-table-title { text-style: bold; width: 1fr; }
-    LeverTableScreen VerticalScroll { height: 1fr; }
+    LeverTableScreen ScrollableContainer { height: 1fr; overflow-x: auto; overflow-y: auto; }
+    /* A table row never wraps: at 80 columns the wide columns scroll sideways instead. */
+    LeverTableScreen #lever-table-body { width: auto; text-wrap: nowrap; }
     LeverTableScreen #lever-table-hint { color: $text-muted; }
     """
 
@@ -88,7 +90,7 @@ class LeverTableScreen(ModalScreen[Mapping[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(Text(self.title_text), id="lever-table-title")
-            with VerticalScroll(id="lever-table-scroll"):
+            with ScrollableContainer(id="lever-table-scroll"):
                 yield Static(Text(self.body, no_wrap=True), id="lever-table-body")
             hint = "enter: use the first row · escape closes" if self.edits else "nothing to use · escape closes"
             yield Label(hint, id="lever-table-hint")
