@@ -2,7 +2,7 @@
 
     python benchmarks/fit_calibration.py [--write]   # print (and write to catalogs/engines.toml) the fit
     python benchmarks/fit_calibration.py --engine transformers [--write]   # one engine on its own points
-    python benchmarks/fit_calibration.py --cross-validate
+    python benchmarks/fit_calibration.py --cross-validate [--verbose]   # --verbose: every held-out point
 The fit is a coordinate descent on a few physically meaningful constants per engine (achieved
 bandwidth and compute per hardware class, per-layer launch overhead, KV-read and MoE efficiency,
 roofline sharpness), minimising the median absolute log error of each metric group divided by its
@@ -131,21 +131,39 @@ PRIORS = {
     # falls back to these. Bandwidth shares: HBM streams at batch 1 reach less of their peak than GDDR
     # and LPDDR; matmuls at 50-65 % of the path's peak; CUDA-graph engines pay little per layer.
     "vllm": {"memory_efficiency": {"hbm": 0.75}, "compute_efficiency": {"tensor": 0.6}},
+    # TensorRT-LLM replays CUDA graphs in decode only: a prefill or mixed step launches its kernels, about
+    # ten a layer (norms, QKV GEMM, rotary, attention, output GEMM, MLP GEMMs, activation) at about 5 us
+    # each from C++: 50 us a layer, not nothing.
     "tensorrt-llm": {"memory_efficiency": {"hbm": 0.75, "gddr": 0.8}, "compute_efficiency": {"tensor": 0.65},
                      "matmul_half_tokens": 32, "kv_bandwidth_efficiency": 0.8, "moe_compute_efficiency": 0.7,
-                     "sequence_overhead_us": 5.0, "layer_overhead_us": 0.0, "step_overhead_ms": 0.2},
+                     "sequence_overhead_us": 5.0, "layer_overhead_us": 50.0, "step_overhead_ms": 0.2},
     "llama.cpp": {"memory_efficiency": {"hbm": 0.7, "gddr": 0.85, "lpddr": 0.85, "cpu": 0.6},
                   "compute_efficiency": {"mmq": 0.5, "cublas": 0.8, "metal": 0.6, "vulkan": 0.5, "rocm": 0.5,
                                          "cpu": 0.5},
                   "matmul_half_tokens": 16, "moe_compute_efficiency": 0.5, "step_overhead_ms": 1.0,
                   "backend_layer_overhead_us": {"cuda": 20, "metal": 60, "rocm": 30, "vulkan": 30, "cpu": 50}},
     "llama.cpp-vulkan": {"memory_efficiency": {"gddr": 0.85, "lpddr": 0.85}, "layer_overhead_us": 30.0},
+    # Eager PyTorch pays Python dispatch (about 10 us) on every op. A Qwen3/Llama decoder layer in
+    # Transformers is about 80 ops (two RMSNorms of 8, three projections and their views and transposes,
+    # QK-norms, rotary embedding, cache update, attention, output projection, gated MLP, residual adds):
+    # about 0.8 ms a layer. generate() adds about 200 ops a step outside the layers (masks, rotary tables,
+    # final norm, lm_head, logits processors, sampling, stopping checks): about 2 ms. (The smooth model's
+    # lump, 15 ms a step and nothing per layer, had the wrong form for this model.)
     "transformers": {"memory_efficiency": {"hbm": 0.6}, "compute_efficiency": {"tensor": 0.6},
-                     "matmul_half_tokens": 32, "step_overhead_ms": 15.0, "layer_overhead_us": 0.0,
+                     "matmul_half_tokens": 32, "step_overhead_ms": 2.0, "layer_overhead_us": 800.0,
                      "sequence_overhead_us": 100.0, "moe_compute_efficiency": 0.7},
 }
 PRIORS["ollama"] = PRIORS["llama.cpp"]
 """Anything not listed takes the schema default."""
+
+KERNEL_SIBLINGS = {"tensorrt-llm": "transformers", "transformers": "tensorrt-llm"}
+"""Engines whose matmuls run the same kind of kernels on the same hardware (cuBLAS/CUTLASS tensor-core
+GEMMs, grouped expert GEMMs on NVIDIA): a held-out engine takes its sibling's fitted matmul efficiencies
+rather than a generic prior, since what a GEMM reaches of the tensor peak is the kernel's and the
+chip's, not the serving runtime's. Host costs (per step, layer, sequence) and bandwidth shares stay
+per engine: they are the runtime's."""
+SHARED_KERNEL_CONSTANTS = {("compute_efficiency", "tensor"), ("matmul_half_tokens", None),
+                           ("moe_compute_efficiency", None)}
 
 
 def reset_to_prior(catalog, params):
@@ -169,6 +187,16 @@ def reset_to_prior(catalog, params):
     return catalog.model_copy(update={"engines": updated})
 
 
+def take_sibling_kernels(catalog, engine_id, params):
+    """A held-out engine's matmul efficiencies set to its kernel sibling's (refitted) values."""
+    sibling = KERNEL_SIBLINGS[engine_id]
+    for param in params:
+        engines, attr, key = param
+        if (attr, key) in SHARED_KERNEL_CONSTANTS:
+            catalog = put(catalog, param, get(catalog, ((sibling,), attr, key)))
+    return catalog
+
+
 def held_out_medians(results) -> dict[str, tuple[float, int]]:
     groups = {}
     for r in results:
@@ -177,19 +205,30 @@ def held_out_medians(results) -> dict[str, tuple[float, int]]:
     return {g: (statistics.median(e), len(e)) for g, e in sorted(groups.items())}
 
 
-def leave_one_out(catalog, measurements, label_of, params_of) -> list:
-    """Refit without each label's points, from priors for the constants only they inform; predict them."""
+def leave_one_out(catalog, measurements, label_of, params_of, verbose=False) -> list:
+    """Refit without each label's points, from priors for the constants only they inform; predict them.
+
+    verbose prints every held-out point's prediction, so one sees which points carry the error."""
     held_out = []
     for label in sorted({label_of(m) for m in measurements}):
         train = [m for m in measurements if label_of(m) != label]
         test = [m for m in measurements if label_of(m) == label]
         start = reset_to_prior(catalog, params_of(label))
         fitted = fit(start, train, verbose=False)
-        held_out.extend(run(test, fitted))
+        if label in KERNEL_SIBLINGS and label in catalog.engines:
+            fitted = take_sibling_kernels(fitted, label, params_of(label))
+        results = run(test, fitted)
+        if verbose:
+            for r in results:
+                if r.error is not None and r.group in TARGETS:
+                    print(f"  held out {label:14s} {r.measurement.id:52s} {r.group:20s} "
+                          f"measured {r.measurement.value:10.4g} predicted {r.predicted:10.4g} "
+                          f"{r.error:+7.1%}", flush=True)
+        held_out.extend(results)
     return held_out
 
 
-def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, int]]]:
+def cross_validate(catalog, measurements, verbose=False) -> dict[str, dict[str, tuple[float, int]]]:
     """Leave-one-hardware-class-out and leave-one-engine-out medians of |error|, printed and returned.
 
     A held-out hardware class loses the backend constants keyed to it (e.g. apple's multipliers); a
@@ -222,9 +261,9 @@ def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, in
         return [p for p in PARAMS if e in p[0]]
 
     tables = {
-        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params)),
+        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params, verbose)),
         "engine": held_out_medians(
-            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params)),
+            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params, verbose)),
     }
     for title, table in tables.items():
         print(f"held-out median |error| (each {title} predicted by a fit without it):")
@@ -282,7 +321,7 @@ def main() -> None:
     measurements = load_measurements(benchmarks_dir() / "calibration.toml")
     catalog = load_builtin()
     if "--cross-validate" in sys.argv:
-        cross_validate(catalog, measurements)
+        cross_validate(catalog, measurements, verbose="--verbose" in sys.argv)
         return
     params = PARAMS
     only = option("--engine")
