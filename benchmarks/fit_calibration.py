@@ -43,6 +43,7 @@ PARAMS = [
     (("tensorrt-llm",), "memory_efficiency", "hbm"),
     (("tensorrt-llm",), "layer_overhead_us", None),
     (("tensorrt-llm",), "compute_efficiency", "tensor"),
+    (("tensorrt-llm",), "compute_efficiency", "tensor:fp4"),
     (("tensorrt-llm",), "matmul_half_tokens", None),
     (("tensorrt-llm",), "kv_bandwidth_efficiency", None),
     (("tensorrt-llm",), "moe_compute_efficiency", None),
@@ -71,6 +72,8 @@ def get(catalog, param):
         return value
     if key in value:
         return value[key]
+    if ":" in key and key.split(":")[0] in value:  # "tensor:fp4" unset: the path's own share applies
+        return value[key.split(":")[0]]
     return getattr(catalog.engines[engines[0]], "layer_overhead_us") if attr == "backend_layer_overhead_us" else 0.5
 
 
@@ -245,11 +248,17 @@ def cross_validate(catalog, measurements, verbose=False) -> dict[str, dict[str, 
             return False
         if key is None:
             return True
-        from llmcalc_tui.core.perf import compute_path, default_backend, memory_family
+        from llmcalc_tui.core.perf import compute_path, default_backend, memory_family, path_peak_flops
 
         engine, hw = catalog.engines[m.scenario.engine], catalog.hardware[m.scenario.hardware]
         backend = default_backend(engine, hw)
-        path = compute_path(engine, backend, catalog.formats[m.scenario.weights]) if m.scenario.weights else ""
+        path = precision = ""
+        if m.scenario.weights:
+            fmt = catalog.formats[m.scenario.weights]
+            path = compute_path(engine, backend, fmt)
+            precision = f"{path}:{path_peak_flops(path, hw, fmt)[1]}"
+        if ":" in key:  # a path at one precision ("tensor:fp4"): only the points that run it
+            return key == precision
         return key in (backend, memory_family(hw), path)
 
     def class_params(k):

@@ -182,7 +182,9 @@ def perf_profile(
     path = compute_path(engine, backend, weights)
     peak, precision = path_peak_flops(path, hardware, weights)
     legacy_eta = engine.prefill_compute_efficiency * lookup(engine.backend_compute_efficiency, hw_keys, 1.0)
-    eta_max = min(1.0, lookup(engine.compute_efficiency, (f"{path}:{family}", path), legacy_eta))
+    # A path's share may depend on the precision its GEMMs run at (block-scaled FP4 GEMMs reach less of the
+    # FP4 peak than FP8 GEMMs of theirs): "tensor:fp4" before the path's own value.
+    eta_max = min(1.0, lookup(engine.compute_efficiency, (f"{path}:{precision}", f"{path}:{family}", path), legacy_eta))
     dequant = weights.dequant_overhead if path == "tensor" and precision != weights.compute_precision else 0.0
     layer_us = lookup(engine.backend_layer_overhead_us, (backend, *hw_keys), engine.layer_overhead_us)
     link = hardware.interconnect_gb_s or hardware.host_link_gb_s

@@ -52,6 +52,16 @@ def test_cpu_matmuls_run_at_the_simd_int8_rate():
     assert (perf.backend, perf.path, perf.peak_flops) == ("cpu", "cpu", 39.3e12)
 
 
+def test_a_path_at_one_precision_has_its_own_share_and_falls_back_to_the_path():
+    """Block-scaled FP4 GEMMs reach a smaller share of the FP4 peak ("tensor:fp4") than FP8 GEMMs of theirs."""
+    trt, b200 = CATALOG.engines["tensorrt-llm"], CATALOG.hardware["b200"]
+    fp4, fp8 = perf_profile(trt, b200, CATALOG.formats["nvfp4"]), perf_profile(trt, b200, CATALOG.formats["fp8"])
+    assert (fp4.precision, fp8.precision) == ("fp4", "fp8")
+    assert fp4.eta_max == trt.compute_efficiency["tensor:fp4"] < fp8.eta_max == trt.compute_efficiency["tensor"]
+    no_key = trt.model_copy(update={"compute_efficiency": {"tensor": 0.6}})
+    assert perf_profile(no_key, b200, CATALOG.formats["nvfp4"]).eta_max == 0.6
+
+
 def test_eta_rises_with_the_rows_of_a_matmul():
     perf = perf_profile(CATALOG.engines["transformers"], CATALOG.hardware["h200"], CATALOG.formats["bf16"])
     half = perf.half_tokens
