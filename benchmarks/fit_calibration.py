@@ -208,7 +208,12 @@ def held_out_medians(results) -> dict[str, tuple[float, int]]:
     return {g: (statistics.median(e), len(e)) for g, e in sorted(groups.items())}
 
 
-def leave_one_out(catalog, measurements, label_of, params_of, verbose=False) -> list:
+MIN_POINTS = 2
+SPEED_METRICS = ("decode_tok_s_single", "prefill_tok_s", "output_tok_s_total", "ttft_ms")
+"""Fewest training points that may inform a fitted constant; below it the constant keeps its prior."""
+
+
+def leave_one_out(catalog, measurements, label_of, params_of, verbose=False, informs_of=None) -> list:
     """Refit without each label's points, from priors for the constants only they inform; predict them.
 
     verbose prints every held-out point's prediction, so one sees which points carry the error."""
@@ -216,8 +221,15 @@ def leave_one_out(catalog, measurements, label_of, params_of, verbose=False) -> 
     for label in sorted({label_of(m) for m in measurements}):
         train = [m for m in measurements if label_of(m) != label]
         test = [m for m in measurements if label_of(m) == label]
-        start = reset_to_prior(catalog, params_of(label))
-        fitted = fit(start, train, verbose=False)
+        reset = params_of(label)
+        start = reset_to_prior(catalog, reset)
+        # A constant is fitted on several points, never one: those the training points inform fewer than
+        # twice keep their prior instead of memorising a single point.
+        timed = [m for m in train if m.metric in SPEED_METRICS and not m.under_load]
+        thin = [p for p in PARAMS if p not in reset
+                and informs_of is not None and sum(1 for m in timed if informs_of(p, m)) < MIN_POINTS]
+        start = reset_to_prior(start, thin)
+        fitted = fit(start, train, verbose=False, params=[p for p in PARAMS if p not in reset and p not in thin])
         if label in KERNEL_SIBLINGS and label in catalog.engines:
             fitted = take_sibling_kernels(fitted, label, params_of(label))
         results = run(test, fitted)
@@ -270,9 +282,9 @@ def cross_validate(catalog, measurements, verbose=False) -> dict[str, dict[str, 
         return [p for p in PARAMS if e in p[0]]
 
     tables = {
-        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params, verbose)),
+        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params, verbose, informs)),
         "engine": held_out_medians(
-            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params, verbose)),
+            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params, verbose, informs)),
     }
     for title, table in tables.items():
         print(f"held-out median |error| (each {title} predicted by a fit without it):")
