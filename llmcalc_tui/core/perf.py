@@ -161,10 +161,13 @@ class Perf:
     """The step is max(host time, device time) (asynchronous eager launches) instead of their sum."""
     decode_copies_experts: bool = False
     """Decode copies each routed token's expert weights before a batched matmul (see EngineSpec)."""
+    matvec_rows: float = 0.0
+    """Matmuls of at most this many rows run a mat-vec kernel (see EngineSpec.matvec_max_rows)."""
 
     def eta(self, rows: float) -> float:
-        """Matmul efficiency at `rows` tokens per matmul: eta_max * M / (M + M_half)."""
-        if self.half_tokens <= 0:
+        """Matmul efficiency at `rows` tokens per matmul: eta_max * M / (M + M_half) for a tiled GEMM;
+        eta_max for a mat-vec kernel, which pads no rows (each weight's dot product is the work)."""
+        if self.half_tokens <= 0 or rows <= self.matvec_rows:
             return self.eta_max
         return self.eta_max * rows / (rows + self.half_tokens)
 
@@ -210,4 +213,5 @@ def perf_profile(
         memory_share=share,
         decode_copies_experts=engine.decode_copies_expert_weights,
         host_overlaps_device=engine.host_overlaps_device,
+        matvec_rows=engine.matvec_max_rows,
     )
