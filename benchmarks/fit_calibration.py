@@ -159,16 +159,6 @@ PRIORS = {
 PRIORS["ollama"] = PRIORS["llama.cpp"]
 """Anything not listed takes the schema default."""
 
-KERNEL_SIBLINGS = {"tensorrt-llm": "transformers", "transformers": "tensorrt-llm"}
-"""Engines whose matmuls run the same kind of kernels on the same hardware (cuBLAS/CUTLASS tensor-core
-GEMMs, grouped expert GEMMs on NVIDIA): a held-out engine takes its sibling's fitted matmul efficiencies
-rather than a generic prior, since what a GEMM reaches of the tensor peak is the kernel's and the
-chip's, not the serving runtime's. Host costs (per step, layer, sequence) and bandwidth shares stay
-per engine: they are the runtime's."""
-SHARED_KERNEL_CONSTANTS = {("compute_efficiency", "tensor"), ("matmul_half_tokens", None),
-                           ("moe_compute_efficiency", None)}
-
-
 def reset_to_prior(catalog, params):
     """The catalog with these fitted constants set back to their documented priors."""
     from llmcalc_tui.catalog.schema import EngineSpec
@@ -188,16 +178,6 @@ def reset_to_prior(catalog, params):
                     table.pop(key, None)
                 updated[eid] = eng.model_copy(update={attr: table})
     return catalog.model_copy(update={"engines": updated})
-
-
-def take_sibling_kernels(catalog, engine_id, params):
-    """A held-out engine's matmul efficiencies set to its kernel sibling's (refitted) values."""
-    sibling = KERNEL_SIBLINGS[engine_id]
-    for param in params:
-        engines, attr, key = param
-        if (attr, key) in SHARED_KERNEL_CONSTANTS:
-            catalog = put(catalog, param, get(catalog, ((sibling,), attr, key)))
-    return catalog
 
 
 def held_out_medians(results) -> dict[str, tuple[float, int]]:
@@ -230,8 +210,6 @@ def leave_one_out(catalog, measurements, label_of, params_of, verbose=False, inf
                 and informs_of is not None and sum(1 for m in timed if informs_of(p, m)) < MIN_POINTS]
         start = reset_to_prior(start, thin)
         fitted = fit(start, train, verbose=False, params=[p for p in PARAMS if p not in reset and p not in thin])
-        if label in KERNEL_SIBLINGS and label in catalog.engines:
-            fitted = take_sibling_kernels(fitted, label, params_of(label))
         results = run(test, fitted)
         if verbose:
             for r in results:
