@@ -2,7 +2,7 @@
 
     python benchmarks/fit_calibration.py [--write]   # print (and write to catalogs/engines.toml) the fit
     python benchmarks/fit_calibration.py --engine transformers [--write]   # one engine on its own points
-    python benchmarks/fit_calibration.py --cross-validate
+    python benchmarks/fit_calibration.py --cross-validate [--verbose]   # --verbose: every held-out point
 The fit is a coordinate descent on a few physically meaningful constants per engine (achieved
 bandwidth and compute per hardware class, per-layer launch overhead, KV-read and MoE efficiency,
 roofline sharpness), minimising the median absolute log error of each metric group divided by its
@@ -43,6 +43,7 @@ PARAMS = [
     (("tensorrt-llm",), "memory_efficiency", "hbm"),
     (("tensorrt-llm",), "layer_overhead_us", None),
     (("tensorrt-llm",), "compute_efficiency", "tensor"),
+    (("tensorrt-llm",), "compute_efficiency", "tensor:fp4"),
     (("tensorrt-llm",), "matmul_half_tokens", None),
     (("tensorrt-llm",), "kv_bandwidth_efficiency", None),
     (("tensorrt-llm",), "moe_compute_efficiency", None),
@@ -71,6 +72,8 @@ def get(catalog, param):
         return value
     if key in value:
         return value[key]
+    if ":" in key and key.split(":")[0] in value:  # "tensor:fp4" unset: the path's own share applies
+        return value[key.split(":")[0]]
     return getattr(catalog.engines[engines[0]], "layer_overhead_us") if attr == "backend_layer_overhead_us" else 0.5
 
 
@@ -131,22 +134,30 @@ PRIORS = {
     # falls back to these. Bandwidth shares: HBM streams at batch 1 reach less of their peak than GDDR
     # and LPDDR; matmuls at 50-65 % of the path's peak; CUDA-graph engines pay little per layer.
     "vllm": {"memory_efficiency": {"hbm": 0.75}, "compute_efficiency": {"tensor": 0.6}},
+    # TensorRT-LLM replays CUDA graphs in decode only: a prefill or mixed step launches its kernels, about
+    # ten a layer (norms, QKV GEMM, rotary, attention, output GEMM, MLP GEMMs, activation) at about 5 us
+    # each from C++: 50 us a layer, not nothing.
     "tensorrt-llm": {"memory_efficiency": {"hbm": 0.75, "gddr": 0.8}, "compute_efficiency": {"tensor": 0.65},
                      "matmul_half_tokens": 32, "kv_bandwidth_efficiency": 0.8, "moe_compute_efficiency": 0.7,
-                     "sequence_overhead_us": 5.0, "layer_overhead_us": 0.0, "step_overhead_ms": 0.2},
+                     "sequence_overhead_us": 5.0, "layer_overhead_us": 50.0, "step_overhead_ms": 0.2},
     "llama.cpp": {"memory_efficiency": {"hbm": 0.7, "gddr": 0.85, "lpddr": 0.85, "cpu": 0.6},
                   "compute_efficiency": {"mmq": 0.5, "cublas": 0.8, "metal": 0.6, "vulkan": 0.5, "rocm": 0.5,
                                          "cpu": 0.5},
                   "matmul_half_tokens": 16, "moe_compute_efficiency": 0.5, "step_overhead_ms": 1.0,
                   "backend_layer_overhead_us": {"cuda": 20, "metal": 60, "rocm": 30, "vulkan": 30, "cpu": 50}},
     "llama.cpp-vulkan": {"memory_efficiency": {"gddr": 0.85, "lpddr": 0.85}, "layer_overhead_us": 30.0},
+    # Eager PyTorch pays Python dispatch (about 10 us) on every op. A Qwen3/Llama decoder layer in
+    # Transformers is about 80 ops (two RMSNorms of 8, three projections and their views and transposes,
+    # QK-norms, rotary embedding, cache update, attention, output projection, gated MLP, residual adds):
+    # about 0.8 ms a layer. generate() adds about 200 ops a step outside the layers (masks, rotary tables,
+    # final norm, lm_head, logits processors, sampling, stopping checks): about 2 ms. (The smooth model's
+    # lump, 15 ms a step and nothing per layer, had the wrong form for this model.)
     "transformers": {"memory_efficiency": {"hbm": 0.6}, "compute_efficiency": {"tensor": 0.6},
-                     "matmul_half_tokens": 32, "step_overhead_ms": 15.0, "layer_overhead_us": 0.0,
+                     "matmul_half_tokens": 32, "step_overhead_ms": 2.0, "layer_overhead_us": 800.0,
                      "sequence_overhead_us": 100.0, "moe_compute_efficiency": 0.7},
 }
 PRIORS["ollama"] = PRIORS["llama.cpp"]
 """Anything not listed takes the schema default."""
-
 
 def reset_to_prior(catalog, params):
     """The catalog with these fitted constants set back to their documented priors."""
@@ -177,19 +188,40 @@ def held_out_medians(results) -> dict[str, tuple[float, int]]:
     return {g: (statistics.median(e), len(e)) for g, e in sorted(groups.items())}
 
 
-def leave_one_out(catalog, measurements, label_of, params_of) -> list:
-    """Refit without each label's points, from priors for the constants only they inform; predict them."""
+MIN_POINTS = 2
+SPEED_METRICS = ("decode_tok_s_single", "prefill_tok_s", "output_tok_s_total", "ttft_ms")
+"""Fewest training points that may inform a fitted constant; below it the constant keeps its prior."""
+
+
+def leave_one_out(catalog, measurements, label_of, params_of, verbose=False, informs_of=None) -> list:
+    """Refit without each label's points, from priors for the constants only they inform; predict them.
+
+    verbose prints every held-out point's prediction, so one sees which points carry the error."""
     held_out = []
     for label in sorted({label_of(m) for m in measurements}):
         train = [m for m in measurements if label_of(m) != label]
         test = [m for m in measurements if label_of(m) == label]
-        start = reset_to_prior(catalog, params_of(label))
-        fitted = fit(start, train, verbose=False)
-        held_out.extend(run(test, fitted))
+        reset = params_of(label)
+        start = reset_to_prior(catalog, reset)
+        # A constant is fitted on several points, never one: those the training points inform fewer than
+        # twice keep their prior instead of memorising a single point.
+        timed = [m for m in train if m.metric in SPEED_METRICS and not m.under_load]
+        thin = [p for p in PARAMS if p not in reset
+                and informs_of is not None and sum(1 for m in timed if informs_of(p, m)) < MIN_POINTS]
+        start = reset_to_prior(start, thin)
+        fitted = fit(start, train, verbose=False, params=[p for p in PARAMS if p not in reset and p not in thin])
+        results = run(test, fitted)
+        if verbose:
+            for r in results:
+                if r.error is not None and r.group in TARGETS:
+                    print(f"  held out {label:14s} {r.measurement.id:52s} {r.group:20s} "
+                          f"measured {r.measurement.value:10.4g} predicted {r.predicted:10.4g} "
+                          f"{r.error:+7.1%}", flush=True)
+        held_out.extend(results)
     return held_out
 
 
-def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, int]]]:
+def cross_validate(catalog, measurements, verbose=False) -> dict[str, dict[str, tuple[float, int]]]:
     """Leave-one-hardware-class-out and leave-one-engine-out medians of |error|, printed and returned.
 
     A held-out hardware class loses the backend constants keyed to it (e.g. apple's multipliers); a
@@ -206,11 +238,17 @@ def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, in
             return False
         if key is None:
             return True
-        from llmcalc_tui.core.perf import compute_path, default_backend, memory_family
+        from llmcalc_tui.core.perf import compute_path, default_backend, memory_family, path_peak_flops
 
         engine, hw = catalog.engines[m.scenario.engine], catalog.hardware[m.scenario.hardware]
         backend = default_backend(engine, hw)
-        path = compute_path(engine, backend, catalog.formats[m.scenario.weights]) if m.scenario.weights else ""
+        path = precision = ""
+        if m.scenario.weights:
+            fmt = catalog.formats[m.scenario.weights]
+            path = compute_path(engine, backend, fmt)
+            precision = f"{path}:{path_peak_flops(path, hw, fmt)[1]}"
+        if ":" in key:  # a path at one precision ("tensor:fp4"): only the points that run it
+            return key == precision
         return key in (backend, memory_family(hw), path)
 
     def class_params(k):
@@ -222,9 +260,9 @@ def cross_validate(catalog, measurements) -> dict[str, dict[str, tuple[float, in
         return [p for p in PARAMS if e in p[0]]
 
     tables = {
-        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params)),
+        "hardware class": held_out_medians(leave_one_out(catalog, measurements, kind, class_params, verbose, informs)),
         "engine": held_out_medians(
-            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params)),
+            leave_one_out(catalog, measurements, lambda m: m.scenario.engine, engine_params, verbose, informs)),
     }
     for title, table in tables.items():
         print(f"held-out median |error| (each {title} predicted by a fit without it):")
@@ -282,7 +320,7 @@ def main() -> None:
     measurements = load_measurements(benchmarks_dir() / "calibration.toml")
     catalog = load_builtin()
     if "--cross-validate" in sys.argv:
-        cross_validate(catalog, measurements)
+        cross_validate(catalog, measurements, verbose="--verbose" in sys.argv)
         return
     params = PARAMS
     only = option("--engine")

@@ -192,6 +192,10 @@ def main(path: str) -> None:
         entry.update(build_era(p))
         if "S_TG" in p.get("notes", ""):
             entry["predict"] = "decode_total"
+        if p["metric"] in ("ttft_ms", "tpot_ms") and "under server load" in p.get("notes", ""):
+            # MLPerf server latencies include each request's queueing at a rate near capacity (not stated
+            # for every submission); the steady-batch model predicts no queue, so they sit outside the targets.
+            entry["under_load"] = True
         points.append(entry)
     points.extend(scoreboard_points(points))
     header = (

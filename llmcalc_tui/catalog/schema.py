@@ -662,6 +662,10 @@ class EngineSpec(Entry):
     (0: eta_max at any size)."""
     sequence_overhead_us: float = Field(default=0.0, ge=0)
     """Host cost per running sequence per step (scheduling, sampling, cache bookkeeping)."""
+    matvec_max_rows: float = Field(default=0.0, ge=0)
+    """Largest rows per matmul (tokens, or an expert's rows) the engine runs through a mat-vec kernel
+    instead of a tiled GEMM (llama.cpp: 8, ggml-cuda's MMVQ_MAX_BATCH_SIZE). A mat-vec kernel pads no
+    rows, so its compute runs at eta_max rather than eta(M); 0: every matmul is a tiled GEMM."""
     expert_call_overhead_us: float = Field(default=0.0, ge=0)
     """Cost per routed expert per MoE layer per step, for engines that run experts one after another."""
     decode_copies_expert_weights: bool = False

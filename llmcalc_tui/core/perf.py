@@ -161,10 +161,13 @@ class Perf:
     """The step is max(host time, device time) (asynchronous eager launches) instead of their sum."""
     decode_copies_experts: bool = False
     """Decode copies each routed token's expert weights before a batched matmul (see EngineSpec)."""
+    matvec_rows: float = 0.0
+    """Matmuls of at most this many rows run a mat-vec kernel (see EngineSpec.matvec_max_rows)."""
 
     def eta(self, rows: float) -> float:
-        """Matmul efficiency at `rows` tokens per matmul: eta_max * M / (M + M_half)."""
-        if self.half_tokens <= 0:
+        """Matmul efficiency at `rows` tokens per matmul: eta_max * M / (M + M_half) for a tiled GEMM;
+        eta_max for a mat-vec kernel, which pads no rows (each weight's dot product is the work)."""
+        if self.half_tokens <= 0 or rows <= self.matvec_rows:
             return self.eta_max
         return self.eta_max * rows / (rows + self.half_tokens)
 
@@ -182,7 +185,9 @@ def perf_profile(
     path = compute_path(engine, backend, weights)
     peak, precision = path_peak_flops(path, hardware, weights)
     legacy_eta = engine.prefill_compute_efficiency * lookup(engine.backend_compute_efficiency, hw_keys, 1.0)
-    eta_max = min(1.0, lookup(engine.compute_efficiency, (f"{path}:{family}", path), legacy_eta))
+    # A path's share may depend on the precision its GEMMs run at (block-scaled FP4 GEMMs reach less of the
+    # FP4 peak than FP8 GEMMs of theirs): "tensor:fp4" before the path's own value.
+    eta_max = min(1.0, lookup(engine.compute_efficiency, (f"{path}:{precision}", f"{path}:{family}", path), legacy_eta))
     dequant = weights.dequant_overhead if path == "tensor" and precision != weights.compute_precision else 0.0
     layer_us = lookup(engine.backend_layer_overhead_us, (backend, *hw_keys), engine.layer_overhead_us)
     link = hardware.interconnect_gb_s or hardware.host_link_gb_s
@@ -208,4 +213,5 @@ def perf_profile(
         memory_share=share,
         decode_copies_experts=engine.decode_copies_expert_weights,
         host_overlaps_device=engine.host_overlaps_device,
+        matvec_rows=engine.matvec_max_rows,
     )

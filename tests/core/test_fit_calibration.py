@@ -45,7 +45,9 @@ def test_reset_to_prior_restores_the_documented_priors():
     eng = catalog.engines["transformers"]
     assert eng.memory_efficiency["hbm"] == 0.6 and eng.compute_efficiency["tensor"] == 0.6
     assert (eng.step_overhead_ms, eng.layer_overhead_us, eng.sequence_overhead_us,
-            eng.matmul_half_tokens) == (15.0, 0.0, 100.0, 32)
+            eng.matmul_half_tokens) == (2.0, 800.0, 100.0, 32)
+    trt = fc.reset_to_prior(load_builtin(), [p for p in fc.PARAMS if p[0] == ("tensorrt-llm",)])
+    assert trt.engines["tensorrt-llm"].layer_overhead_us == 50.0  # prefill launches kernels: never free
     metal = [p for p in fc.PARAMS if p[2] == "metal"]
     llama = fc.reset_to_prior(load_builtin(), metal).engines["llama.cpp"]
     assert llama.compute_efficiency["metal"] == 0.6 and llama.backend_layer_overhead_us["metal"] == 60

@@ -52,6 +52,28 @@ def test_cpu_matmuls_run_at_the_simd_int8_rate():
     assert (perf.backend, perf.path, perf.peak_flops) == ("cpu", "cpu", 39.3e12)
 
 
+def test_a_path_at_one_precision_has_its_own_share_and_falls_back_to_the_path():
+    """Block-scaled FP4 GEMMs reach a smaller share of the FP4 peak ("tensor:fp4") than FP8 GEMMs of theirs."""
+    trt, b200 = CATALOG.engines["tensorrt-llm"], CATALOG.hardware["b200"]
+    fp4, fp8 = perf_profile(trt, b200, CATALOG.formats["nvfp4"]), perf_profile(trt, b200, CATALOG.formats["fp8"])
+    assert (fp4.precision, fp8.precision) == ("fp4", "fp8")
+    assert fp4.eta_max == trt.compute_efficiency["tensor:fp4"] < fp8.eta_max == trt.compute_efficiency["tensor"]
+    no_key = trt.model_copy(update={"compute_efficiency": {"tensor": 0.6}})
+    assert perf_profile(no_key, b200, CATALOG.formats["nvfp4"]).eta_max == 0.6
+
+
+def test_llama_cpp_runs_batches_of_up_to_eight_rows_as_mat_vec_kernels_without_padding():
+    """ggml's MMVQ kernels (batch <= 8) pad no rows: eta_max, not eta(M); a tiled GEMM above that."""
+    engine = CATALOG.engines["llama.cpp"]
+    perf = perf_profile(engine, CATALOG.hardware["rtx-4090"], CATALOG.formats["q4_0"])
+    assert engine.matvec_max_rows == 8 and perf.half_tokens > 0
+    assert perf.eta(1) == perf.eta(8) == perf.eta_max
+    assert perf.eta(9) == pytest.approx(perf.eta_max * 9 / (9 + perf.half_tokens))
+    gemm_only = perf_profile(engine.model_copy(update={"matvec_max_rows": 0}), CATALOG.hardware["rtx-4090"],
+                             CATALOG.formats["q4_0"])
+    assert gemm_only.eta(1) == pytest.approx(perf.eta_max / (1 + perf.half_tokens))
+
+
 def test_eta_rises_with_the_rows_of_a_matmul():
     perf = perf_profile(CATALOG.engines["transformers"], CATALOG.hardware["h200"], CATALOG.formats["bf16"])
     half = perf.half_tokens

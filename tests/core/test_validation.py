@@ -63,6 +63,20 @@ def test_ttft_points_compare_with_the_running_server_ttft_unless_they_measured_a
     assert predicted_value(m.model_copy(update={"predict": "ttft_batch"}), timing) == 30.0
 
 
+def test_mlperf_server_latencies_are_reported_apart_from_the_steady_batch_targets():
+    """MLPerf server TTFT and TPOT include queueing at a request rate near capacity: their own groups,
+    outside TARGETS, while every other TTFT point stays in the TTFT target."""
+    from llmcalc_tui.core.validation import TARGETS
+
+    points = _points()
+    server = run([points["mlperf40-h100x8-llama2_70b-99.9-server-ttft"],
+                  points["mlperf40-h200x8-llama2_70b-99.9-server-tpot"]], load_builtin())
+    assert [r.group for r in server] == ["ttft_ms_under_load", "tpot_ms_under_load"]
+    assert all(r.group not in TARGETS and r.predicted for r in server)
+    steady = [m for m in points.values() if m.metric == "ttft_ms" and not m.under_load]
+    assert len(steady) == 5 and all(r.group == "ttft_ms" for r in run(steady, load_builtin()))
+
+
 def test_llama_cpp_points_carry_the_build_era_the_source_states():
     points = _points()
     assert (points["lcpp-gg46-rtx2080ti-llama3.2_3b-q4km-vulkan-pp512"].build,
