@@ -34,6 +34,8 @@ class PickRequested(Message):
 
     field: str
     text: str
+    from_enter: bool = False
+    """Enter on a field marked invalid (the mark may predate the last keys of a burst), not down."""
 
 
 @dataclass

@@ -20,7 +20,7 @@ from llmcalc_tui.catalog.schema import Catalog
 from llmcalc_tui.core.bands import attach_bands
 from llmcalc_tui.core.compat import GridRow, build_grid
 from llmcalc_tui.core.estimate import Estimate, estimate
-from llmcalc_tui.core.scenario import IdKind, Scenario, ScenarioError, normalise_id, search_ids
+from llmcalc_tui.core.scenario import IdKind, Scenario, ScenarioError, lookup_id, normalise_id, search_ids
 from llmcalc_tui.core import units
 from llmcalc_tui.core.units import fmt_count
 
@@ -705,6 +705,18 @@ def filter_options(
         by_id = {o.id: o for o in options}
         hits = [by_id[i] for i in search_ids(text, catalog, kind) if i in by_id]
     return hits[:limit] if limit else hits
+
+
+def resolves_id(field: str, text: str, catalog: Catalog) -> bool:
+    """Whether a picker field's text names one catalog entry (the core's forgiving lookup)."""
+    kind = PICK_KINDS.get(field)
+    if kind is None or not text.strip():
+        return False
+    try:
+        lookup_id(text, catalog, kind)
+    except ScenarioError:
+        return False
+    return True
 
 
 def complete_id(field: str, text: str, catalog: Catalog) -> str | None:

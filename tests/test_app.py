@@ -215,6 +215,27 @@ async def test_keys_arriving_together_go_to_the_field_they_were_typed_for():
         assert screen.state.scenario.input_tokens == 40 and screen.state.scenario.output_tokens == 7
 
 
+async def test_enter_in_the_same_burst_as_a_forgiving_id_moves_on_instead_of_opening_the_list():
+    from textual import events
+
+    app = new_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        screen = main(app)
+        field = screen.query_one("#field-model", Input)
+        field.value = ""
+        await pilot.pause()
+        # "Llama 3.1 70B" and enter in one read: enter sees the invalid mark of a prefix ("Llama 3.1 7").
+        for char in "Llama 3.1 70B":
+            app.post_message(events.Key("space" if char == " " else char, char))
+        app.post_message(events.Key("enter", "\r"))
+        for _ in range(4):
+            await pilot.pause()
+        assert not isinstance(app.screen, PickScreen)
+        assert screen.focused is not None and screen.focused.id != "field-model"
+        assert screen.state.scenario.model.lower().replace(" ", "-") in ("llama-3.1-70b",)
+
+
 async def test_pane_title_follows_the_focus():
     app = new_app()
     async with app.run_test(size=(80, 24)) as pilot:

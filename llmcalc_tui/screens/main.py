@@ -48,6 +48,7 @@ from llmcalc_tui.state import (
     mark_saved,
     model_options,
     reset,
+    resolves_id,
     set_grid_basis,
 )
 from llmcalc_tui.widgets.api_compare import ApiComparePanel
@@ -310,10 +311,18 @@ class MainScreen(Screen[None]):
     @on(PickRequested)
     def _pick_requested(self, message: PickRequested) -> None:
         message.stop()
-        if message.field == "model" and looks_like_source(message.text):
-            resolve_model_field(self, message.text.strip())  # hf:org/name, a path: read it in a thread
+        text = message.text
+        if message.from_enter:
+            # Enter is a priority key: in a burst ("Llama 3.1 70B" and enter in one read) it runs before the
+            # typed characters reach the field, so read the field as it is now.
+            text = self.query_one(f"#field-{message.field}", Input).value
+        if message.field == "model" and looks_like_source(text):
+            resolve_model_field(self, text.strip())  # hf:org/name, a path: read it in a thread
             return
-        self.open_picker(message.field, message.text)
+        if message.from_enter and resolves_id(message.field, text, self.catalog):
+            self.focus_next()
+            return
+        self.open_picker(message.field, text)
 
     def open_picker(self, field: str, text: str = "") -> None:
         """Show the filterable list for a picker field; the choice goes into the form."""

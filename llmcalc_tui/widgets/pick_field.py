@@ -78,7 +78,7 @@ class PickField(FormInput):
     def action_next_field(self) -> None:
         """Enter: the filterable list while the id is unknown (marked invalid), else the next field."""
         if self.has_class("-invalid"):
-            self.action_open_list()
+            self.post_message(PickRequested(self.field, self.value, from_enter=True))
         else:
             super().action_next_field()
 
