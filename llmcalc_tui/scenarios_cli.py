@@ -12,7 +12,6 @@ from llmcalc_tui.cli import (
     OneLineParser,
     UsageError,
     add_workload_options,
-    identifier,
     fail,
     print_json,
     scenario_from_args,

@@ -398,7 +398,7 @@ def _hunyuan(cfg: Config, out: dict) -> list[dict]:
 def _gemma4(cfg: Config, out: dict) -> list[dict]:
     """Gemma 4 text: sliding layers and global layers with their own head_dim and KV heads (K reused as V),
     a dense MLP beside a routed MoE in every layer when enable_moe_block is set."""
-    n = _int(cfg, "num_hidden_layers")
+    _int(cfg, "num_hidden_layers")  # required: its absence is reported with the field's name
     if cfg.get("hidden_size_per_layer_input"):
         raise UnsupportedConfig("hidden_size_per_layer_input", "Gemma 4 per-layer input embeddings are not sized yet")
     if _int(cfg, "num_kv_shared_layers", 0):

@@ -54,25 +54,26 @@ def sources_dir() -> Path:
 
 def per_million(value: Any) -> float | None:
     """A per-token price as USD per 1M tokens, rounded off binary noise (1.75e-07 -> 0.175)."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not math.isfinite(number) or number < 0:
+    number = _finite(value)
+    if number is None or number < 0:
         return None
     return round(number * 1_000_000, 9)
 
 
-def _count(value: Any) -> int | None:
+def _finite(value: Any) -> float | None:
+    """A map value as a finite float (the map holds numbers, numeric strings, booleans and junk)."""
     if value is None or isinstance(value, bool):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    if not math.isfinite(number) or number <= 0:
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int | None:
+    number = _finite(value)
+    if number is None or number <= 0:
         return None
     return int(number)
 

@@ -505,11 +505,11 @@ def _split_pools(req: PlanRequest, hw: HardwareSpec, model: ModelSpec, built, ta
     if hw.cloud_usd_per_hour:
         rented = estimate(base.model_copy(update={"deployment": "cloud"}), catalog, explain=False)
         cloud = rented.cost.per_hour / layout.gpus
-    owned = None
-    if hw.price_usd:
-        def owned(busy: float) -> float:
-            scenario = base.model_copy(update={"deployment": "local", "utilisation": max(MIN_UTILISATION, busy)})
-            return estimate(scenario, catalog, explain=False).cost.per_hour / layout.gpus
+    def owned_per_gpu_hour(busy: float) -> float:
+        scenario = base.model_copy(update={"deployment": "local", "utilisation": max(MIN_UTILISATION, busy)})
+        return estimate(scenario, catalog, explain=False).cost.per_hour / layout.gpus
+
+    owned = owned_per_gpu_hour if hw.price_usd else None
     return size_pools(
         hardware=hw.id, layout=layout, base_setup=setup, link=link, kv_bytes=kv_bytes, workload=workload,
         targets=targets, rps=req.rps, bisection_steps=req.bisection_steps, usd_per_gpu_hour_cloud=cloud,

@@ -250,7 +250,6 @@ def lookup_id(text: str, catalog: Catalog, kind: IdKind) -> tuple[str, str | Non
             return catalog.aliases[key], None
     elif key in _table(catalog, kind):
         return key, None
-    table = _table(catalog, kind)
     names = _names(catalog, kind)
     for spelling, dropped in _variants(normalise_id(raw)):
         if spelling in names:
